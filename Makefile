@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both install what they need first.
+PYTHON ?= python3
+ifdef CI
+VENV ?= $(HOME)/.cache/stancewire/venv
+else
+VENV ?= .venv
+endif
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.stancewire-install
+# The install is redone when pyproject.toml or the checkout's location changes (CI clones afresh).
+INSTALL_KEY := $(shell cat pyproject.toml | sha1sum | cut -c1-16)-$(CURDIR)
+PYTEST_ARGS ?=
+
+.PHONY: install test test-fast demo lint train-default clean
+
+install:
+	@test -x $(PY) || ($(PYTHON) -m venv $(VENV) && $(PIP) install -q --upgrade pip)
+	@if [ "$$(cat $(STAMP) 2>/dev/null)" != "$(INSTALL_KEY)" ]; then \
+		$(PY) -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null \
+			|| $(PIP) install -q torch==2.13.0; \
+		$(PIP) install -q -e '.[dev]' && echo "$(INSTALL_KEY)" > $(STAMP); \
+	fi
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+demo: install
+	$(VENV)/bin/stancewire data check fixtures/
+
+clean:
+	rm -rf .venv build *.egg-info .pytest_cache

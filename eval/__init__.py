@@ -1,0 +1,1 @@
+"""Measuring models: metrics, the evaluation harness and comparison reports."""

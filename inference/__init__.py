@@ -1,0 +1,1 @@
+"""Running models: the Python API, folder labelling and the HTTP service."""

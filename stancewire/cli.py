@@ -1,0 +1,69 @@
+"""The ``stancewire`` command line. Each command parses its arguments, calls one library function and
+prints what it returns; the library itself never prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+import stancewire
+
+app = typer.Typer(help="Label, summarise and evaluate news about armed conflicts.", no_args_is_help=True)
+data_app = typer.Typer(help="Validate and describe labelled data files.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        console.print(f"stancewire {stancewire.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """stancewire: paragraph types, stance per target, faithful summaries, and model evaluation."""
+
+
+@data_app.command("check")
+def data_check(
+    path: Annotated[Path, typer.Argument(help="A .jsonl file or a folder of split files (train/dev/test.jsonl).")],
+    taxonomy: Annotated[
+        str, typer.Option(help="'default' or a taxonomy JSON/YAML file whose labels are accepted.")
+    ] = "default",
+    max_problems: Annotated[int, typer.Option(help="Print at most this many problems.")] = 200,
+) -> None:
+    """Validate labelled files and print label counts per split. Exit code 1 on any problem."""
+    from stancewire.cli_render import split_table
+    from stancewire.training.checks import check_data
+
+    try:
+        report = check_data(path, taxonomy=stancewire.load_taxonomy(taxonomy))
+    except (FileNotFoundError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(split_table(report.splits, stancewire.load_taxonomy(taxonomy)))
+    for problem in report.problems[:max_problems]:
+        err_console.print(f"[red]error:[/red] {problem}", highlight=False, soft_wrap=True)
+    if len(report.problems) > max_problems:
+        err_console.print(f"... and {len(report.problems) - max_problems} more problems.")
+    if not report.ok:
+        err_console.print(f"[red]{len(report.problems)} problem(s) found.[/red]")
+        raise typer.Exit(1)
+    console.print("[green]No problems found.[/green]")
+
+
+def main() -> None:
+    """Entry point of the ``stancewire`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,1 @@
+"""Making models: data checks, training loops and the ``stancewire train`` pipeline."""
