@@ -47,10 +47,24 @@ class Paragraph:
     text: str
     types: tuple[str, ...] = ()
     stance: dict[str, str] = field(default_factory=dict)
+    confidence: float | None = None  # set on silver (LLM-labelled) data; gold data leaves it empty
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as in the article schema."""
-        return {"text": self.text, "types": list(self.types), "stance": dict(self.stance)}
+        data: dict[str, Any] = {"text": self.text, "types": list(self.types), "stance": dict(self.stance)}
+        if self.confidence is not None:
+            data["confidence"] = self.confidence
+        return data
+
+
+def _paragraph(record: dict[str, Any]) -> Paragraph:
+    confidence = record.get("confidence")
+    return Paragraph(
+        record["text"],
+        tuple(record.get("types", [])),
+        dict(record.get("stance", {})),
+        None if confidence is None else float(confidence),
+    )
 
 
 @dataclass
@@ -166,6 +180,9 @@ def _paragraph_problems(paragraph: Any, targets: list[str], taxonomy: Taxonomy, 
             problems.append(f"unknown type label {label!r}; expected one of {list(taxonomy.type_names)}.")
     if len(set(map(str, types))) != len(types):
         problems.append("a type label is repeated.")
+    confidence = paragraph.get("confidence")
+    if confidence is not None and (not isinstance(confidence, int | float) or not 0 <= confidence <= 1):
+        problems.append(f"field 'confidence' must be a number in [0, 1]; got {confidence!r}.")
     stance = paragraph.get("stance", {})
     if not isinstance(stance, dict):
         return problems + ["field 'stance' must be an object {target: favor|against|none}."]
@@ -184,7 +201,7 @@ def _paragraph_problems(paragraph: Any, targets: list[str], taxonomy: Taxonomy, 
 def article_from_record(record: dict[str, Any], path: str = "", line: int | None = None) -> Article:
     """Build an :class:`Article` from an already validated record (either shape)."""
     if is_flat_record(record):
-        paragraph = Paragraph(record["text"], tuple(record.get("types", [])), dict(record.get("stance", {})))
+        paragraph = _paragraph(record)
         return Article(
             id=str(record["id"]),
             paragraphs=[paragraph],
@@ -194,9 +211,7 @@ def article_from_record(record: dict[str, Any], path: str = "", line: int | None
             path=path,
             line=line,
         )
-    paragraphs = [
-        Paragraph(p["text"], tuple(p.get("types", [])), dict(p.get("stance", {}))) for p in record["paragraphs"]
-    ]
+    paragraphs = [_paragraph(p) for p in record["paragraphs"]]
     return Article(
         id=str(record["id"]),
         paragraphs=paragraphs,

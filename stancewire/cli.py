@@ -61,6 +61,36 @@ def data_check(
     console.print("[green]No problems found.[/green]")
 
 
+@data_app.command("split")
+def data_split(
+    sources: Annotated[list[Path], typer.Argument(help="Labelled article files or folders to split.")],
+    out: Annotated[Path, typer.Option(help="Folder for train.jsonl, dev.jsonl and test.jsonl.")],
+    seed: Annotated[int, typer.Option(help="First seed of the search for a well-stratified split.")] = 0,
+) -> None:
+    """Split articles 70/15/15 by article, stratified by conflict, with every label in every split."""
+    from stancewire.training.splits import split_articles, write_splits
+
+    try:
+        articles = [a for source in sources for a in stancewire.load_articles(source)]
+    except (FileNotFoundError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    plan = split_articles(articles, seed=seed)
+    for split, path in write_splits(plan, out).items():
+        console.print(f"{split}: {len(plan.splits[split])} articles -> {path}")
+    console.print(f"seed {plan.seed}; worst label coverage {plan.worst_coverage:.2f} (1.00 = perfectly proportional)")
+
+
+def _register_commands() -> None:
+    """Attach the commands defined in their own modules (each keeps its heavy imports inside the command)."""
+    from stancewire import cli_train
+
+    app.command("train")(cli_train.train)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point of the ``stancewire`` console script."""
     app()

@@ -43,3 +43,37 @@ def make_article():
 @pytest.fixture
 def jsonl():
     return write_jsonl
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_config():
+    """A 2-layer, 32-wide BERT config (random weights; uses the bundled MiniLM tokenizer's vocabulary)."""
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+    )
+
+
+@pytest.fixture(scope="session")
+def _tiny_classifier(tiny_encoder_config):
+    import torch
+
+    from stancewire.models.classifier import ParagraphClassifier
+    from stancewire.models.classifier_config import ClassifierConfig
+
+    torch.manual_seed(0)
+    return ParagraphClassifier.create(ClassifierConfig(max_length=64), encoder_config=tiny_encoder_config)
+
+
+@pytest.fixture
+def tiny_classifier(_tiny_classifier):
+    """An untrained tiny classifier, built once per session and deep-copied per test."""
+    import copy
+
+    return copy.deepcopy(_tiny_classifier)

@@ -1,0 +1,164 @@
+"""Speed and size measurements: throughput, single-paragraph latency, size on disk and peak memory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class SpeedResult:
+    """Speed and size of one model.
+
+    Attributes:
+        paragraphs_per_second: Throughput of the timed prediction pass (warm-up excluded).
+        batch_size: Batch size used for every model.
+        latency_p50_ms: Median latency of a single-paragraph call.
+        latency_p95_ms: 95th percentile latency of a single-paragraph call.
+        size_mb: Size of the model's files on disk (``None`` when it has none and cannot be saved).
+        peak_memory_mb: Peak growth of the process's resident memory while loading (when loaded by name)
+            and running the model.
+
+    Example:
+        >>> SpeedResult(100.0, 32, 5.0, 9.0, 1.5, 80.0).to_dict()["batch_size"]
+        32
+    """
+
+    paragraphs_per_second: float | None
+    batch_size: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    size_mb: float | None
+    peak_memory_mb: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def percentiles_ms(durations: Sequence[float]) -> tuple[float | None, float | None]:
+    """p50 and p95 of durations given in seconds, in milliseconds.
+
+    Example:
+        >>> percentiles_ms([0.001, 0.002, 0.003])
+        (2.0, 2.9)
+    """
+    if not durations:
+        return None, None
+    p50, p95 = np.percentile(np.asarray(durations) * 1000.0, [50, 95])
+    return round(float(p50), 6), round(float(p95), 6)
+
+
+def time_calls(call: Callable[[int], Any], runs: int, warmup: int = 1) -> list[float]:
+    """Call ``call(i)`` ``warmup`` times untimed, then ``runs`` times timed; return the durations in seconds."""
+    for i in range(warmup):
+        call(i)
+    durations = []
+    for i in range(runs):
+        start = time.perf_counter()
+        call(i)
+        durations.append(time.perf_counter() - start)
+    return durations
+
+
+def folder_size_mb(path: str | Path) -> float:
+    """Total size of the files under ``path`` (or of the file) in MiB."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size / MIB
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / MIB
+
+
+def model_size_mb(model: Any, folder: str | Path | None = None) -> float | None:
+    """Size on disk: the model's folder when known, else what ``save_pretrained`` writes; ``None`` if neither."""
+    if folder is not None and Path(folder).exists():
+        return folder_size_mb(folder)
+    save = getattr(model, "save_pretrained", None)
+    if save is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="stancewire-size-") as tmp:
+        try:
+            save(tmp)
+        except (NotImplementedError, OSError, TypeError, ValueError):
+            return None
+        return folder_size_mb(tmp)
+
+
+def _rss() -> int:
+    return psutil.Process().memory_info().rss
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's peak-RSS counter of this process (Linux ``clear_refs``); False when not possible."""
+    try:
+        with open(f"/proc/{os.getpid()}/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _kernel_peak() -> int | None:
+    try:
+        with open(f"/proc/{os.getpid()}/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+class PeakMemory:
+    """Measure the peak growth of resident memory inside a ``with`` block.
+
+    Uses the kernel's resettable high-water mark where available and a 10 ms sampling thread otherwise.
+
+    Example:
+        >>> with PeakMemory() as peak:
+        ...     block = bytearray(50 * 1024 * 1024)
+        >>> peak.mb > 0
+        True
+    """
+
+    def __init__(self) -> None:
+        self.mb: float | None = None
+        self._baseline = 0
+        self._sampled = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._kernel = False
+
+    def __enter__(self) -> PeakMemory:
+        self._baseline = _rss()
+        self._sampled = self._baseline
+        self._kernel = _reset_peak() and _kernel_peak() is not None
+        if not self._kernel:
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self._sampled = max(self._sampled, _rss())
+
+    def __exit__(self, *exc: object) -> None:
+        if self._kernel:
+            peak = max(_kernel_peak() or 0, _rss())
+        else:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join()
+            peak = max(self._sampled, _rss())
+        self.mb = max(0.0, (peak - self._baseline) / MIB)

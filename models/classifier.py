@@ -1,0 +1,266 @@
+"""The fine-tuned paragraph classifier: types (multi-label) and stance toward each target, one encoder.
+
+Saved folders hold ``config.json`` (taxonomy, thresholds, base model, versions), the tokenizer, and
+safetensors weights: ``heads.safetensors`` plus either ``adapter.safetensors`` (LoRA; the base encoder
+comes from ``base_model``) or ``encoder.safetensors`` (full fine-tuning, or an encoder built from a config).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig, PreTrainedTokenizerBase
+
+from stancewire.models.classifier_config import ClassifierConfig
+from stancewire.models.classifier_network import ClassifierNetwork
+from stancewire.models.hub import resolve_encoder
+from stancewire.models.labeler_base import ProbabilisticLabeler
+from stancewire.models.registry import register_kind, shipped_path
+from stancewire.models.taxonomy import Taxonomy
+from stancewire.models.versions import check_versions, current_versions
+
+KIND = "paragraph-classifier.v1"
+
+
+@register_kind(KIND)
+class ParagraphClassifier(ProbabilisticLabeler):
+    """Types and target-conditioned stance for news paragraphs.
+
+    Build an untrained one with :meth:`create` (training does), load a trained one with
+    :meth:`from_pretrained`.
+
+    Example:
+        >>> clf = ParagraphClassifier.from_pretrained("default")  # doctest: +SKIP
+        >>> pred = clf.predict("The UN chief urged an immediate truce.", targets=["ceasefire"])  # doctest: +SKIP
+        >>> pred.types, pred.stance  # doctest: +SKIP
+        (['call_for_ceasefire'], {'ceasefire': 'favor'})
+    """
+
+    def __init__(
+        self,
+        config: ClassifierConfig,
+        network: ClassifierNetwork,
+        tokenizer: PreTrainedTokenizerBase,
+        name: str = "paragraph-classifier",
+        encoder_is_pretrained: bool = True,
+    ) -> None:
+        self.config = config
+        self.network = network
+        self.tokenizer = tokenizer
+        self.name = name
+        self.encoder_is_pretrained = encoder_is_pretrained
+        self._adapter_state: dict[str, torch.Tensor] | None = None
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        """The labels of the type head."""
+        return self.config.taxonomy
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Decision threshold per type label."""
+        return self.config.thresholds
+
+    # ----------------------------------------------------------------------------------------- building
+    @classmethod
+    def create(
+        cls,
+        config: ClassifierConfig,
+        encoder_config: PretrainedConfig | None = None,
+        tokenizer: PreTrainedTokenizerBase | None = None,
+        type_pos_weight: torch.Tensor | None = None,
+        stance_class_weight: torch.Tensor | None = None,
+    ) -> ParagraphClassifier:
+        """An untrained classifier on ``config.base_model`` (or a random encoder from ``encoder_config``).
+
+        With ``finetune="lora"`` the encoder is wrapped in a peft LoRA adapter; only the adapter and the
+        heads are trainable.
+        """
+        source = resolve_encoder(config.base_model)
+        tokenizer = tokenizer or AutoTokenizer.from_pretrained(source)
+        if encoder_config is None:
+            encoder = AutoModel.from_pretrained(source)
+        else:
+            encoder = AutoModel.from_config(encoder_config)
+        if config.finetune == "lora":
+            encoder = _wrap_lora(encoder, config)
+        network = ClassifierNetwork(
+            encoder,
+            hidden_size=_hidden_size(encoder),
+            num_types=len(config.taxonomy.type_names),
+            num_stances=len(config.taxonomy.stances),
+            pooling=config.pooling,
+            head_dropout=config.head_dropout,
+            type_pos_weight=type_pos_weight,
+            stance_class_weight=stance_class_weight,
+        )
+        return cls(config, network, tokenizer, encoder_is_pretrained=encoder_config is None)
+
+    # ---------------------------------------------------------------------------------------- inference
+    def type_probabilities(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Sigmoid probability of every type label, shape ``(len(texts), num_types)``."""
+        return self._run([(t, None) for t in texts], "type_logits", batch_size, torch.sigmoid)
+
+    def stance_probabilities(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32) -> np.ndarray:
+        """Softmax over favor/against/none for each ``(target, paragraph)`` pair, shape ``(len(pairs), 3)``."""
+        return self._run(list(pairs), "stance_logits", batch_size, lambda x: torch.softmax(x, dim=-1))
+
+    def _run(self, inputs: list[tuple[str, str | None]], head: str, batch_size: int, activation) -> np.ndarray:
+        width = len(self.taxonomy.type_names) if head == "type_logits" else len(self.taxonomy.stances)
+        out = np.zeros((len(inputs), width), dtype=np.float32)
+        self.network.eval()
+        with torch.inference_mode():
+            for index, batch in _length_sorted_batches(inputs, batch_size):
+                encoded = self._tokenize(batch)
+                logits = self.network(**encoded)[head]
+                out[index] = activation(logits.float()).numpy()
+        return out
+
+    def _tokenize(self, batch: list[tuple[str, str | None]]) -> dict[str, torch.Tensor]:
+        firsts = [a for a, _ in batch]
+        seconds = [b for _, b in batch]
+        kwargs: dict[str, Any] = {"padding": True, "max_length": self.config.max_length, "return_tensors": "pt"}
+        if seconds[0] is None:
+            return dict(self.tokenizer(firsts, truncation=True, **kwargs))
+        return dict(self.tokenizer(firsts, seconds, truncation="only_second", **kwargs))
+
+    # ------------------------------------------------------------------------------------- persistence
+    def save_pretrained(self, directory: str | Path) -> None:
+        """Write ``config.json``, the tokenizer and safetensors weights to ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        heads = {f"type_head.{k}": v for k, v in self.network.type_head.state_dict().items()}
+        heads.update({f"stance_head.{k}": v for k, v in self.network.stance_head.state_dict().items()})
+        save_file(_contiguous(heads), directory / "heads.safetensors")
+        adapter = self.adapter_state()
+        if adapter is not None and self.encoder_is_pretrained:
+            save_file(_contiguous(adapter), directory / "adapter.safetensors")
+            weights = "adapter"
+            (directory / "encoder.safetensors").unlink(missing_ok=True)
+        else:
+            save_file(_contiguous(self.merged_encoder().state_dict()), directory / "encoder.safetensors")
+            weights = "encoder"
+            (directory / "adapter.safetensors").unlink(missing_ok=True)
+        self.tokenizer.save_pretrained(directory)
+        config = {
+            "kind": KIND,
+            **self.config.to_dict(),
+            "weights": weights,
+            "encoder_config": self.merged_encoder().config.to_dict(),
+            "versions": current_versions(),
+        }
+        (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_pretrained(cls, path_or_name: str | Path) -> ParagraphClassifier:
+        """Load a saved classifier folder, or a shipped one by name (``"default"``)."""
+        path = Path(path_or_name)
+        if not path.exists() and shipped_path(str(path_or_name)).exists():
+            path = shipped_path(str(path_or_name))
+        config_file = path / "config.json"
+        if not config_file.exists():
+            raise FileNotFoundError(f"No saved classifier at {path}: {config_file} is missing.")
+        saved = json.loads(config_file.read_text(encoding="utf-8"))
+        if saved.get("kind") != KIND:
+            raise ValueError(f"{config_file}: kind is {saved.get('kind')!r}, expected {KIND!r}.")
+        check_versions(saved.get("versions"), str(path))
+        config = ClassifierConfig.from_dict(saved)
+        encoder_config = AutoConfig.for_model(**saved["encoder_config"])
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        weights = saved.get("weights", "encoder")
+        if weights == "adapter":
+            model = cls.create(config, tokenizer=tokenizer)
+            adapter = load_file(path / "adapter.safetensors")
+            _load_adapter(model.network.encoder, adapter)
+            model._adapter_state = adapter
+        else:
+            full = ClassifierConfig.from_dict({**saved, "finetune": "full"})
+            model = cls.create(full, encoder_config=encoder_config, tokenizer=tokenizer)
+            model.network.encoder.load_state_dict(load_file(path / "encoder.safetensors"))
+            model.config = config
+        heads = load_file(path / "heads.safetensors")
+        model.network.type_head.load_state_dict({k[10:]: v for k, v in heads.items() if k.startswith("type_head.")})
+        model.network.stance_head.load_state_dict(
+            {k[12:]: v for k, v in heads.items() if k.startswith("stance_head.")}
+        )
+        model.merge_adapter()
+        model.name = str(path_or_name)
+        model.network.eval()
+        return model
+
+    # ------------------------------------------------------------------------------------------ adapter
+    def adapter_state(self) -> dict[str, torch.Tensor] | None:
+        """The LoRA weights (``None`` when the encoder has no adapter)."""
+        if self._adapter_state is not None:
+            return self._adapter_state
+        if not _is_peft(self.network.encoder):
+            return None
+        from peft import get_peft_model_state_dict
+
+        return {k: v.detach().clone() for k, v in get_peft_model_state_dict(self.network.encoder).items()}
+
+    def merged_encoder(self) -> torch.nn.Module:
+        """The encoder with any adapter folded in (a plain ``transformers`` model)."""
+        encoder = self.network.encoder
+        if not _is_peft(encoder):
+            return encoder
+        import copy
+
+        return copy.deepcopy(encoder).merge_and_unload()
+
+    def merge_adapter(self) -> None:
+        """Fold the LoRA adapter into the encoder weights for faster inference (keeps it for saving)."""
+        if _is_peft(self.network.encoder):
+            self._adapter_state = self.adapter_state()
+            self.network.encoder = self.network.encoder.merge_and_unload()
+
+
+def _wrap_lora(encoder: torch.nn.Module, config: ClassifierConfig) -> torch.nn.Module:
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=config.lora.r,
+        lora_alpha=config.lora.alpha,
+        lora_dropout=config.lora.dropout,
+        target_modules=list(config.lora.target_modules),
+        bias="none",
+    )
+    return get_peft_model(encoder, lora)
+
+
+def _load_adapter(encoder: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    from peft import set_peft_model_state_dict
+
+    result = set_peft_model_state_dict(encoder, state)
+    unexpected = getattr(result, "unexpected_keys", [])
+    if unexpected:
+        raise ValueError(f"adapter.safetensors has weights the encoder lacks: {unexpected[:5]}.")
+
+
+def _is_peft(module: torch.nn.Module) -> bool:
+    return hasattr(module, "merge_and_unload") and hasattr(module, "peft_config")
+
+
+def _hidden_size(encoder: torch.nn.Module) -> int:
+    config = encoder.config
+    return int(getattr(config, "hidden_size", None) or getattr(config, "dim", None) or config.d_model)
+
+
+def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().contiguous().clone() for k, v in tensors.items()}
+
+
+def _length_sorted_batches(
+    inputs: list[tuple[str, str | None]], batch_size: int
+) -> Iterator[tuple[list[int], list[tuple[str, str | None]]]]:
+    """Batches of similar length (less padding), with the original positions of their rows."""
+    order = sorted(range(len(inputs)), key=lambda i: len(inputs[i][0]) + len(inputs[i][1] or ""))
+    for start in range(0, len(order), batch_size):
+        index = order[start : start + batch_size]
+        yield index, [inputs[i] for i in index]

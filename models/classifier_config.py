@@ -1,0 +1,103 @@
+"""Configuration of the paragraph classifier, saved as ``config.json`` beside its weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from stancewire.models.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+
+FINETUNE_MODES = ("lora", "full")
+POOLING_MODES = ("mean", "cls")
+
+
+@dataclass
+class LoraSettings:
+    """LoRA adapter settings (see ``peft.LoraConfig``)."""
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.1
+    target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
+
+    def __post_init__(self) -> None:
+        if self.r < 1:
+            raise ValueError(f"LoRA rank r must be >= 1; got {self.r}.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"LoRA dropout must be in [0, 1); got {self.dropout}.")
+        self.target_modules = tuple(self.target_modules)
+
+
+@dataclass
+class ClassifierConfig:
+    """What defines a :class:`~stancewire.models.classifier.ParagraphClassifier` besides its weights.
+
+    Args:
+        base_model: Encoder name, Hugging Face id or local path (``"minilm"`` is the bundled all-MiniLM-L6-v2).
+        taxonomy: Labels of the type head.
+        max_length: Tokens per input; longer paragraphs are truncated.
+        pooling: ``"mean"`` over tokens (what MiniLM was trained with) or ``"cls"``.
+        finetune: ``"lora"`` (adapter + heads are trained and saved) or ``"full"`` (every weight).
+        lora: Adapter settings when ``finetune == "lora"``.
+        thresholds: Decision threshold per type label, tuned on dev after training.
+        head_dropout: Dropout before both heads during training.
+
+    Example:
+        >>> cfg = ClassifierConfig(base_model="minilm", finetune="full")
+        >>> ClassifierConfig.from_dict(cfg.to_dict()) == cfg
+        True
+    """
+
+    base_model: str = "minilm"
+    taxonomy: Taxonomy = DEFAULT_TAXONOMY
+    max_length: int = 256
+    pooling: str = "mean"
+    finetune: str = "lora"
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    head_dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.finetune not in FINETUNE_MODES:
+            raise ValueError(f"finetune must be one of {list(FINETUNE_MODES)}; got {self.finetune!r}.")
+        if self.pooling not in POOLING_MODES:
+            raise ValueError(f"pooling must be one of {list(POOLING_MODES)}; got {self.pooling!r}.")
+        if not 8 <= self.max_length <= 8192:
+            raise ValueError(f"max_length must be between 8 and 8192 tokens; got {self.max_length}.")
+        unknown = sorted(set(self.thresholds) - set(self.taxonomy.type_names))
+        if unknown:
+            raise ValueError(f"thresholds name unknown label(s) {unknown}; expected {list(self.taxonomy.type_names)}.")
+        for label in self.taxonomy.type_names:
+            self.thresholds.setdefault(label, 0.5)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (the taxonomy is embedded, so a saved model carries its labels)."""
+        return {
+            "base_model": self.base_model,
+            "taxonomy": self.taxonomy.to_dict(),
+            "max_length": self.max_length,
+            "pooling": self.pooling,
+            "finetune": self.finetune,
+            "lora": {
+                "r": self.lora.r,
+                "alpha": self.lora.alpha,
+                "dropout": self.lora.dropout,
+                "target_modules": list(self.lora.target_modules),
+            },
+            "thresholds": dict(self.thresholds),
+            "head_dropout": self.head_dropout,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassifierConfig:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            base_model=data["base_model"],
+            taxonomy=Taxonomy.from_dict(data["taxonomy"], source="config.json 'taxonomy'"),
+            max_length=int(data.get("max_length", 256)),
+            pooling=data.get("pooling", "mean"),
+            finetune=data.get("finetune", "lora"),
+            lora=LoraSettings(**data.get("lora", {})),
+            thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
+            head_dropout=float(data.get("head_dropout", 0.1)),
+        )

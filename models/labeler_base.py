@@ -1,0 +1,78 @@
+"""Shared ``predict`` for labellers that expose type and stance probabilities.
+
+A subclass provides ``taxonomy``, ``thresholds``, ``type_probabilities(texts, batch_size)`` and
+``stance_probabilities(pairs, batch_size)``; this class turns them into :class:`ParagraphPrediction`s,
+so every model behind the registry answers in exactly the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from stancewire.models.predictions import ParagraphPrediction
+
+
+class ProbabilisticLabeler:
+    """Mixin: ``predict`` from probabilities plus per-label thresholds."""
+
+    def predict(
+        self, paragraphs: str | Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 32
+    ) -> ParagraphPrediction | list[ParagraphPrediction]:
+        """Label paragraphs; a str gives one :class:`ParagraphPrediction`, a list gives a list.
+
+        Args:
+            paragraphs: One paragraph or a list of them.
+            targets: Targets to score the stance toward (every paragraph against every target).
+            batch_size: Inputs per model call.
+        """
+        single = isinstance(paragraphs, str)
+        texts = check_texts([paragraphs] if single else list(paragraphs))
+        targets = check_targets(targets)
+        if not texts:
+            return []
+        names, stances = self.taxonomy.type_names, self.taxonomy.stances
+        type_probs = self.type_probabilities(texts, batch_size)
+        pairs = [(target, text) for text in texts for target in targets]
+        stance_probs = self.stance_probabilities(pairs, batch_size) if pairs else np.zeros((0, len(stances)))
+        thresholds = np.array([self.thresholds.get(n, 0.5) for n in names])
+        results = []
+        for i, text in enumerate(texts):
+            probs = type_probs[i]
+            rows = stance_probs[i * len(targets) : (i + 1) * len(targets)]
+            results.append(
+                ParagraphPrediction(
+                    text=text,
+                    types=[n for n, p, t in zip(names, probs, thresholds) if p >= t],
+                    type_scores={n: round(float(p), 6) for n, p in zip(names, probs)},
+                    stance={tg: stances[int(r.argmax())] for tg, r in zip(targets, rows)},
+                    stance_scores={
+                        tg: {s: round(float(p), 6) for s, p in zip(stances, r)} for tg, r in zip(targets, rows)
+                    },
+                )
+            )
+        return results[0] if single else results
+
+
+def check_texts(texts: list[Any]) -> list[str]:
+    """Every paragraph must be a non-empty str; the error names its position."""
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"paragraph {i} must be a str; got {type(text).__name__}.")
+        if not text.strip():
+            raise ValueError(f"paragraph {i} is empty; pass non-empty paragraph texts.")
+    return texts
+
+
+def check_targets(targets: Sequence[str] | None) -> list[str]:
+    """Stripped, de-duplicated targets; a single str is one target."""
+    if targets is None:
+        return []
+    if isinstance(targets, str):
+        targets = [targets]
+    clean = [t.strip() if isinstance(t, str) else "" for t in targets]
+    if any(not t for t in clean):
+        raise ValueError(f"targets must be non-empty strings; got {list(targets)!r}.")
+    return list(dict.fromkeys(clean))

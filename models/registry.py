@@ -1,0 +1,108 @@
+"""The paragraph-labeller registry: names ("default", "tfidf-logreg", ...) and saved folders to models.
+
+Every labeller class registers itself under a versioned ``kind`` (``"paragraph-classifier.v1"``) that is
+written into its ``config.json``; loading a folder reads that kind and calls the class's
+``from_pretrained``. Named models map to folders shipped in the package, or to factories for models
+that need no training (zero-shot).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from stancewire.models.predictions import ParagraphPrediction
+from stancewire.models.taxonomy import Taxonomy
+
+SHIPPED_DIR = Path(__file__).parent / "shipped"
+
+
+@runtime_checkable
+class ParagraphLabeler(Protocol):
+    """What every paragraph labeller offers (the fine-tuned classifier and every baseline)."""
+
+    name: str
+    taxonomy: Taxonomy
+
+    def predict(
+        self, paragraphs: str | Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 32
+    ) -> ParagraphPrediction | list[ParagraphPrediction]:
+        """A str gives one prediction, a list gives a list; stance is scored for each target."""
+        ...
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        """Write ``config.json`` and safetensors/JSON files (never pickles)."""
+        ...
+
+
+LABELER_KINDS: dict[str, type] = {}
+NAMED_MODELS: dict[str, Callable[[], Any]] = {}
+
+
+def register_kind(kind: str) -> Callable[[type], type]:
+    """Class decorator: ``@register_kind("tfidf-logreg.v1")`` lets saved folders of that kind load."""
+
+    def decorate(cls: type) -> type:
+        LABELER_KINDS[kind] = cls
+        cls.kind = kind
+        return cls
+
+    return decorate
+
+
+def register_named(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Decorator for a factory building a named model (for models that need no saved folder)."""
+
+    def decorate(factory: Callable[[], Any]) -> Callable[[], Any]:
+        NAMED_MODELS[name] = factory
+        return factory
+
+    return decorate
+
+
+def shipped_path(name: str) -> Path:
+    """The folder of a model shipped inside the package (``models/shipped/NAME``)."""
+    return SHIPPED_DIR / name
+
+
+def available_models() -> list[str]:
+    """Names that :func:`load_labeler` accepts without a path."""
+    _import_builtin_kinds()
+    shipped = [p.name for p in SHIPPED_DIR.iterdir() if (p / "config.json").exists()] if SHIPPED_DIR.exists() else []
+    return sorted(set(shipped) | set(NAMED_MODELS))
+
+
+def load_labeler(name_or_path: str | Path) -> ParagraphLabeler:
+    """Load a labeller by registered name or from a saved folder.
+
+    Example:
+        >>> model = load_labeler("default")  # doctest: +SKIP
+        >>> model.predict("Both sides agreed a three-day truce.", targets=["ceasefire"]).types  # doctest: +SKIP
+        ['call_for_ceasefire']
+    """
+    _import_builtin_kinds()
+    text = str(name_or_path)
+    if text in NAMED_MODELS:
+        return NAMED_MODELS[text]()
+    path = Path(text)
+    if not path.exists() and shipped_path(text).exists():
+        path = shipped_path(text)
+    config_file = path / "config.json"
+    if not config_file.exists():
+        raise FileNotFoundError(
+            f"No model named {text!r} and no saved model folder at {path} (expected {config_file}). "
+            f"Known names: {available_models()}."
+        )
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    kind = config.get("kind")
+    if kind not in LABELER_KINDS:
+        raise ValueError(f"{config_file}: unknown model kind {kind!r}; expected one of {sorted(LABELER_KINDS)}.")
+    return LABELER_KINDS[kind].from_pretrained(path)
+
+
+def _import_builtin_kinds() -> None:
+    """Import the modules that register the built-in kinds (deferred: they pull in torch and sklearn)."""
+    import stancewire.models.baselines  # noqa: F401
+    import stancewire.models.classifier  # noqa: F401

@@ -1,0 +1,211 @@
+"""Extractive summarisers: lead, TextRank and MMR. Each picks whole source sentences, kept in source order."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from stancewire.models.schema import Article
+from stancewire.models.summarize.base import SummarizerOptions, Summary, register_summarizer
+from stancewire.models.summarize.guard import check_faithfulness
+from stancewire.models.summarize.text import SourceDocument
+from stancewire.models.summarize.vectors import TFIDF, sentence_vectors
+
+MIN_WORDS = 4  # shorter sentences (datelines, "He denied it.") are ranked only when nothing else is left
+
+
+def extractive_summary(doc: SourceDocument, indices: Iterable[int], method: str, started: float) -> Summary:
+    """A :class:`Summary` of the chosen sentences in source order, each traced to its paragraph, guard-checked."""
+    chosen = sorted(set(indices))
+    sentences = [doc.sentences[i] for i in chosen]
+    text = " ".join(sentences)
+    return Summary(
+        text=text,
+        sentences=sentences,
+        provenance=[[doc.sentence_paragraphs[i]] for i in chosen],
+        method=method,
+        guard=check_faithfulness(text, doc.text),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def candidate_indices(doc: SourceDocument) -> list[int]:
+    """Sentences long enough to stand in a summary (all of them when none is)."""
+    long_enough = [i for i, s in enumerate(doc.sentences) if len(s.split()) >= MIN_WORDS]
+    return long_enough or list(range(len(doc.sentences)))
+
+
+def centrality(vectors: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each row to the centroid of all rows."""
+    centroid = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(centroid))
+    return vectors @ centroid / norm if norm else np.zeros(len(vectors), dtype=np.float32)
+
+
+def textrank_scores(vectors: np.ndarray, damping: float = 0.85, iterations: int = 100) -> np.ndarray:
+    """PageRank over the cosine-similarity graph of the rows (negative similarities dropped)."""
+    count = len(vectors)
+    if count == 0:
+        return np.zeros(0)
+    weights = np.clip(vectors @ vectors.T, 0.0, None)
+    np.fill_diagonal(weights, 0.0)
+    sums = weights.sum(axis=1, keepdims=True)
+    transition = np.where(sums > 0, weights / np.where(sums == 0, 1.0, sums), 1.0 / count)
+    scores = np.full(count, 1.0 / count)
+    for _ in range(iterations):
+        updated = (1 - damping) / count + damping * transition.T @ scores
+        if np.abs(updated - scores).sum() < 1e-8:
+            return updated
+        scores = updated
+    return scores
+
+
+def mmr_select(
+    vectors: np.ndarray,
+    relevance: np.ndarray,
+    k: int,
+    *,
+    diversity: float = 0.3,
+    candidates: Sequence[int] | None = None,
+    selected: Sequence[int] = (),
+) -> list[int]:
+    """Maximal marginal relevance: add the candidate maximising ``(1-diversity)*relevance - diversity*redundancy``.
+
+    Redundancy is the highest cosine similarity to a sentence already selected. Ties go to the earlier
+    sentence. Returns the newly selected indices (at most ``k``), in selection order.
+
+    Example:
+        >>> v = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+        >>> mmr_select(v, np.array([0.9, 0.9, 0.5]), 2, diversity=0.5)
+        [0, 2]
+    """
+    pool = [i for i in (candidates if candidates is not None else range(len(vectors))) if i not in selected]
+    chosen = list(selected)
+    picked: list[int] = []
+    while pool and len(picked) < k:
+        scores = []
+        for i in pool:
+            redundancy = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
+            scores.append((1 - diversity) * float(relevance[i]) - diversity * redundancy)
+        best = pool[int(np.argmax(scores))]
+        picked.append(best)
+        chosen.append(best)
+        pool.remove(best)
+    return picked
+
+
+class LeadSummarizer:
+    """The first ``max_sentences`` sentences: the classic news baseline.
+
+    Example:
+        >>> LeadSummarizer(max_sentences=1).summarise("Goma fell on Monday. Talks stalled.").sentences
+        ['Goma fell on Monday.']
+    """
+
+    name = "extractive.lead.v1"
+
+    def __init__(self, *, max_sentences: int = 3) -> None:
+        self.max_sentences = max_sentences
+
+    def summarise(self, article: Article | str) -> Summary:
+        """Summarise with the lead sentences."""
+        started = time.perf_counter()
+        doc = SourceDocument.from_article(article)
+        return extractive_summary(doc, range(min(self.max_sentences, len(doc.sentences))), self.name, started)
+
+
+class TextRankSummarizer:
+    """TextRank: the sentences with the highest PageRank in the sentence-similarity graph.
+
+    Args:
+        max_sentences: Sentences in the summary.
+        encoder: ``"tfidf"`` (default, no weights) or ``"minilm"`` / an encoder id or path.
+
+    Example:
+        >>> s = TextRankSummarizer(max_sentences=1).summarise("Goma fell. Rebels took Goma. It rained.")
+        >>> s.method
+        'extractive.textrank.v1'
+    """
+
+    name = "extractive.textrank.v1"
+
+    def __init__(self, *, max_sentences: int = 3, encoder: str = TFIDF, name: str | None = None) -> None:
+        self.max_sentences = max_sentences
+        self.encoder = encoder
+        self.name = name or self.name
+
+    def summarise(self, article: Article | str) -> Summary:
+        """Summarise with the most central sentences of the similarity graph."""
+        started = time.perf_counter()
+        doc = SourceDocument.from_article(article)
+        candidates = candidate_indices(doc)
+        scores = textrank_scores(sentence_vectors([doc.sentences[i] for i in candidates], self.encoder))
+        ranked = sorted(range(len(candidates)), key=lambda j: (-scores[j], j))[: self.max_sentences]
+        return extractive_summary(doc, [candidates[j] for j in ranked], self.name, started)
+
+
+class MMRSummarizer:
+    """Centroid relevance with maximal marginal relevance, so the sentences cover different content.
+
+    Args:
+        max_sentences: Sentences in the summary.
+        diversity: Weight of redundancy against relevance (0 = pure centroid ranking).
+        encoder: ``"tfidf"`` (default) or ``"minilm"`` / an encoder id or path.
+
+    Example:
+        >>> MMRSummarizer(max_sentences=2).summarise("Goma fell. Rebels took Goma. Aid ran out.").method
+        'extractive.mmr.v1'
+    """
+
+    name = "extractive.mmr.v1"
+
+    def __init__(self, *, max_sentences: int = 3, diversity: float = 0.3, encoder: str = TFIDF) -> None:
+        if not 0 <= diversity <= 1:
+            raise ValueError(f"diversity must lie in [0, 1]; got {diversity}.")
+        self.max_sentences = max_sentences
+        self.diversity = diversity
+        self.encoder = encoder
+
+    def summarise(self, article: Article | str) -> Summary:
+        """Summarise with central, mutually different sentences."""
+        started = time.perf_counter()
+        doc = SourceDocument.from_article(article)
+        return extractive_summary(doc, self.select(doc), self.name, started)
+
+    def select(self, doc: SourceDocument, k: int | None = None, selected: Sequence[int] = ()) -> list[int]:
+        """Indices of up to ``k`` (default ``max_sentences``) more sentences, after those in ``selected``."""
+        if not doc.sentences:
+            return []
+        vectors = sentence_vectors(doc.sentences, self.encoder)
+        return mmr_select(
+            vectors,
+            centrality(vectors),
+            self.max_sentences if k is None else k,
+            diversity=self.diversity,
+            candidates=candidate_indices(doc),
+            selected=selected,
+        )
+
+
+@register_summarizer("extractive.lead.v1", "lead")
+def _lead(options: SummarizerOptions) -> LeadSummarizer:
+    return LeadSummarizer(max_sentences=options.max_sentences)
+
+
+@register_summarizer("extractive.textrank.v1", "textrank")
+def _textrank(options: SummarizerOptions) -> TextRankSummarizer:
+    return TextRankSummarizer(max_sentences=options.max_sentences)
+
+
+@register_summarizer("extractive.textrank-minilm.v1", "textrank-minilm")
+def _textrank_minilm(options: SummarizerOptions) -> TextRankSummarizer:
+    return TextRankSummarizer(
+        max_sentences=options.max_sentences, encoder="minilm", name="extractive.textrank-minilm.v1"
+    )
+
+
+@register_summarizer("extractive.mmr.v1", "mmr")
+def _mmr(options: SummarizerOptions) -> MMRSummarizer:
+    return MMRSummarizer(max_sentences=options.max_sentences)

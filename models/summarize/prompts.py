@@ -1,0 +1,91 @@
+"""Prompts for the LLM summarisers (kept compact: small models, short contexts) and cleaning of their output."""
+
+from __future__ import annotations
+
+import re
+
+from stancewire.models.summarize.guard import GuardReport, SourceFacts
+from stancewire.models.summarize.text import split_sentences
+
+SYSTEM = "You write short, faithful news summaries."
+RULES = (
+    "Copy every number exactly as the article writes it, with its unit (per cent, people). "
+    "Say who gave each figure or claim (according to ..., ... said). Use only names from the article."
+)
+MATERIAL = {
+    "article": "Summarise this news article",
+    "part": "Summarise this part of a news article",
+    "parts": "These are summaries of the parts of one news article. Combine them into one summary",
+}
+_PREAMBLE_RE = re.compile(r"^\s*(?:here is|here's|sure|summary|in summary|the article)[^:\n]{0,60}:\s*", re.IGNORECASE)
+_BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+
+
+def summary_messages(text: str, max_sentences: int, material: str = "article") -> list[dict[str, str]]:
+    """Messages asking for a summary of ``text`` in at most ``max_sentences`` sentences.
+
+    Args:
+        text: The article, a part of it, or the joined summaries of its parts.
+        max_sentences: Length limit.
+        material: ``"article"``, ``"part"`` or ``"parts"`` (what ``text`` is).
+
+    Example:
+        >>> summary_messages("Goma fell.", 2)[1]["content"].splitlines()[0]
+        'Summarise this news article in at most 2 short sentences.'
+    """
+    task = f"{MATERIAL[material]} in at most {max_sentences} short sentences."
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"{task}\n{RULES}\n\n{text}"}]
+
+
+def rewrite_messages(sentences: list[str], max_sentences: int) -> list[dict[str, str]]:
+    """Messages asking to rewrite extracted key sentences into one fluent summary.
+
+    Example:
+        >>> rewrite_messages(["Goma fell.", "Rwanda denied it."], 2)[1]["content"].splitlines()[-1]
+        '- Rwanda denied it.'
+    """
+    task = f"Rewrite these key sentences of a news article as one fluent summary of at most {max_sentences} sentences."
+    listed = "\n".join(f"- {sentence}" for sentence in sentences)
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"{task}\n{RULES}\n\n{listed}"}]
+
+
+def correction_messages(
+    messages: list[dict[str, str]], draft: str, report: GuardReport, facts: SourceFacts, max_sentences: int
+) -> list[dict[str, str]]:
+    """The conversation so far plus the draft and a stricter request naming each offending span.
+
+    Example:
+        >>> facts = SourceFacts("The ministry said 12 people died.")
+        >>> turn = correction_messages([], "120 people died.", GuardReport(["120"]), facts, 2)[-1]["content"]
+        >>> turn.splitlines()[1]
+        '- "120" is not in the article. Use the exact figure from the article.'
+    """
+    problems = [
+        f'- "{span}" is not in the article. Use the exact figure from the article.'
+        for span in report.unsupported_numbers
+    ]
+    problems += [f'- "{span}" is not named in the article. Leave it out.' for span in report.unsupported_entities]
+    for span in report.missing_attributions:
+        source = facts.attribution_of(span)
+        hint = f' (the article: "{source}")' if source else ""
+        problems.append(f'- "{span}" needs its source{hint}. Say who gave it.')
+    request = (
+        "Your summary has errors:\n" + "\n".join(problems or ["- It is empty."]) + "\n"
+        f"Write the summary again in at most {max_sentences} sentences. Copy figures and names exactly."
+    )
+    return [*messages, {"role": "assistant", "content": draft}, {"role": "user", "content": request}]
+
+
+def clean_output(text: str, max_sentences: int) -> list[str]:
+    """The summary sentences of a model answer: preamble, bullets and a cut-off last sentence removed.
+
+    Example:
+        >>> clean_output("Summary: Goma fell. Rwanda denied it. The UN said", 3)
+        ['Goma fell.', 'Rwanda denied it.']
+    """
+    text = _PREAMBLE_RE.sub("", text.strip())
+    text = " ".join(_BULLET_RE.sub("", text).split())
+    sentences = list(dict.fromkeys(split_sentences(text)))
+    if len(sentences) > 1 and not re.search(r"[.!?…][\"'”’)]*$", sentences[-1]):
+        sentences = sentences[:-1]
+    return sentences[:max_sentences]

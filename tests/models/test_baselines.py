@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from stancewire.models.baseline_linear import TfidfLogReg, mark_target
+from stancewire.models.registry import available_models, load_labeler
+from stancewire.models.schema import Article, Paragraph
+from stancewire.training.baselines import fit_tfidf_logreg
+
+STANCE = ("ceasefire",)
+
+
+def corpus(n_copies: int) -> list[Article]:
+    rows = [
+        ("Rockets and artillery shelled the town again", ("military_action",), "none"),
+        ("The envoy urged a truce and an end to the fighting", ("call_for_ceasefire",), "favor"),
+        ("Officials rejected the truce proposal as a trap", ("diplomacy",), "against"),
+        ("Aid trucks queued at the border crossing", ("humanitarian",), "none"),
+    ]
+    articles = []
+    for i in range(n_copies):
+        paragraphs = [Paragraph(f"{text} on day {i}.", types, {"ceasefire": s}) for text, types, s in rows]
+        articles.append(Article(id=f"a{i}", paragraphs=paragraphs, targets=list(STANCE)))
+    return articles
+
+
+def test_mark_target_replaces_whole_word_mentions_only():
+    assert mark_target("Hamas", "Hamas and Hamasville") == "xxmentionxx xxtargetxx and Hamasville"
+    assert mark_target("ceasefire", "No truce.") == "xxabsentxx No truce."
+
+
+def test_tfidf_logreg_learns_separable_data_and_round_trips(tmp_path):
+    model = fit_tfidf_logreg(corpus(6), corpus(2))
+    prediction = model.predict("The envoy urged a truce and an end to the fighting on day 9.", targets=["ceasefire"])
+    assert prediction.types == ["call_for_ceasefire"]
+    assert prediction.stance == {"ceasefire": "favor"}
+    model.save_pretrained(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "weights.safetensors"]
+    loaded = load_labeler(tmp_path)
+    assert isinstance(loaded, TfidfLogReg)
+    texts = [p.text for p in corpus(1)[0].paragraphs]
+    np.testing.assert_allclose(model.type_probabilities(texts), loaded.type_probabilities(texts), rtol=1e-5)
+    np.testing.assert_allclose(
+        model.stance_probabilities([("ceasefire", t) for t in texts]),
+        loaded.stance_probabilities([("ceasefire", t) for t in texts]),
+        rtol=1e-5,
+    )
+
+
+def test_registry_errors_name_what_is_known(tmp_path):
+    assert "zero-shot-embed" in available_models()
+    with pytest.raises(FileNotFoundError, match=re.escape("No model named 'nope' and no saved model folder at nope")):
+        load_labeler("nope")
+    (tmp_path / "config.json").write_text('{"kind": "mystery.v9"}')
+    with pytest.raises(ValueError, match=re.escape("unknown model kind 'mystery.v9'")):
+        load_labeler(tmp_path)
+
+
+@pytest.mark.slow
+def test_zero_shot_embed_prefers_the_matching_description():
+    model = load_labeler("zero-shot-embed")
+    scores = model.predict("The court issued an arrest warrant for the commander.").type_scores
+    assert max(scores, key=scores.get) == "legal_action"

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from stancewire.models.classifier import ParagraphClassifier
+from stancewire.models.predictions import ParagraphPrediction
+
+TEXTS = ["Shelling hit the city overnight, killing three people.", "Talks resumed in Doha.", "Markets were calm."]
+
+
+def test_heads_have_the_taxonomy_shapes(tiny_classifier):
+    assert tiny_classifier.network.type_head.out_features == 9
+    assert tiny_classifier.network.stance_head.out_features == 3
+    probs = tiny_classifier.type_probabilities(TEXTS)
+    assert probs.shape == (3, 9) and ((probs > 0) & (probs < 1)).all()
+    stance = tiny_classifier.stance_probabilities([("Israel", TEXTS[0])])
+    assert stance.shape == (1, 3) and np.isclose(stance.sum(), 1.0)
+
+
+def test_predict_str_gives_one_list_gives_list(tiny_classifier):
+    one = tiny_classifier.predict(TEXTS[0], targets=["Israel", "ceasefire"])
+    assert isinstance(one, ParagraphPrediction)
+    assert set(one.stance) == {"Israel", "ceasefire"}
+    assert set(one.type_scores) == set(tiny_classifier.taxonomy.type_names)
+    many = tiny_classifier.predict(TEXTS)
+    assert [p.text for p in many] == TEXTS and all(p.stance == {} for p in many)
+    assert tiny_classifier.predict([]) == []
+
+
+def test_thresholds_decide_the_types(tiny_classifier):
+    names = tiny_classifier.taxonomy.type_names
+    tiny_classifier.config.thresholds = {n: 0.0 for n in names}
+    assert tiny_classifier.predict(TEXTS[0]).types == list(names)
+    tiny_classifier.config.thresholds = {n: 1.01 for n in names}
+    assert tiny_classifier.predict(TEXTS[0]).types == []
+
+
+def test_batching_does_not_change_predictions(tiny_classifier):
+    a = tiny_classifier.type_probabilities(TEXTS, batch_size=1)
+    b = tiny_classifier.type_probabilities(TEXTS, batch_size=32)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_save_load_gives_identical_predictions(tiny_classifier, tmp_path):
+    tiny_classifier.config.thresholds["diplomacy"] = 0.3
+    tiny_classifier.save_pretrained(tmp_path / "m")
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert "config.json" in files and "heads.safetensors" in files and "encoder.safetensors" in files
+    assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in files)
+    loaded = ParagraphClassifier.from_pretrained(tmp_path / "m")
+    assert loaded.config.thresholds["diplomacy"] == 0.3
+    before = tiny_classifier.predict(TEXTS, targets=["Hamas"])
+    after = loaded.predict(TEXTS, targets=["Hamas"])
+    for x, y in zip(before, after):
+        assert x.types == y.types and x.stance == y.stance
+        np.testing.assert_allclose(list(x.type_scores.values()), list(y.type_scores.values()), atol=1e-5)
+
+
+def test_loading_a_folder_saved_by_other_versions_warns(tiny_classifier, tmp_path):
+    tiny_classifier.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["versions"]["transformers"] = "0.0.1"
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.warns(UserWarning, match=re.escape("was saved with transformers 0.0.1")):
+        ParagraphClassifier.from_pretrained(tmp_path)
+
+
+def test_clear_errors_for_bad_input(tiny_classifier, tmp_path):
+    with pytest.raises(ValueError, match=re.escape("paragraph 1 is empty; pass non-empty paragraph texts.")):
+        tiny_classifier.predict(["Fine.", "  "])
+    with pytest.raises(ValueError, match=re.escape("targets must be non-empty strings; got ['Israel', '']")):
+        tiny_classifier.predict("Fine.", targets=["Israel", ""])
+    with pytest.raises(FileNotFoundError, match=re.escape(f"No saved classifier at {tmp_path}")):
+        ParagraphClassifier.from_pretrained(tmp_path)

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from transformers import AutoTokenizer, BertModel
+
+from stancewire.models.classifier import ParagraphClassifier
+from stancewire.models.hub import minilm_path
+from stancewire.training.config import TrainingConfig
+from stancewire.training.trainer import class_weights, train_classifier
+
+PARAGRAPHS = [
+    ("Troops shelled the eastern district overnight.", ["military_action"], "against"),
+    ("The envoy urged both sides to agree a truce at once.", ["call_for_ceasefire"], "favor"),
+    ("Aid convoys were blocked at the crossing for a week.", ["humanitarian"], "none"),
+]
+
+
+def write_split(jsonl, path, prefix, make_article):
+    records = []
+    for i, (text, types, stance) in enumerate(PARAGRAPHS):
+        record = make_article(f"{prefix}{i}", [f"{text} ({prefix})"], targets=("ceasefire",))
+        record["paragraphs"][0]["types"] = types
+        record["paragraphs"][0]["stance"] = {"ceasefire": stance}
+        records.append(record)
+    return jsonl(path, records)
+
+
+@pytest.fixture
+def tiny_pretrained(tmp_path_factory, tiny_encoder_config):
+    """A tiny random BERT saved as a local 'pretrained' model, so the LoRA adapter path runs without real weights."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    BertModel(tiny_encoder_config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(minilm_path()).save_pretrained(folder)
+    return folder
+
+
+def config(tmp_path, jsonl, make_article, base_model, out="model", **extra):
+    train = write_split(jsonl, tmp_path / "train.jsonl", "tr", make_article)
+    dev = write_split(jsonl, tmp_path / "dev.jsonl", "dv", make_article)
+    return TrainingConfig(
+        train=str(train),
+        dev=str(dev),
+        test=str(dev),
+        output_dir=str(tmp_path / out),
+        base_model=str(base_model),
+        max_steps=2,
+        batch_size=4,
+        max_length=32,
+        **extra,
+    )
+
+
+def test_two_step_lora_run_saves_a_small_adapter_and_model_card(tmp_path, jsonl, make_article, tiny_pretrained):
+    result = train_classifier(config(tmp_path, jsonl, make_article, tiny_pretrained))
+    files = {p.name for p in result.output_dir.iterdir()}
+    assert {"config.json", "adapter.safetensors", "heads.safetensors", "README.md"} <= files
+    assert "encoder.safetensors" not in files
+    assert set(result.metrics) == {"dev", "test"}
+    card = (result.output_dir / "README.md").read_text()
+    assert "| test |" in card and "Training time:" in card
+    loaded = ParagraphClassifier.from_pretrained(result.output_dir)
+    texts = [p[0] for p in PARAGRAPHS]
+    a = result.model.type_probabilities(texts)
+    b = loaded.type_probabilities(texts)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    assert loaded.config.thresholds == result.model.config.thresholds
+
+
+def test_same_seed_gives_the_same_model(tmp_path, jsonl, make_article, tiny_encoder_config):
+    first = train_classifier(config(tmp_path, jsonl, make_article, minilm_path(), out="a"), tiny_encoder_config)
+    second = train_classifier(config(tmp_path, jsonl, make_article, minilm_path(), out="b"), tiny_encoder_config)
+    texts = [p[0] for p in PARAGRAPHS]
+    np.testing.assert_array_equal(first.model.type_probabilities(texts), second.model.type_probabilities(texts))
+    third = train_classifier(config(tmp_path, jsonl, make_article, minilm_path(), out="c", seed=99), tiny_encoder_config)
+    assert not np.array_equal(first.model.type_probabilities(texts), third.model.type_probabilities(texts))
+
+
+def test_class_weights_favour_rare_labels(tmp_path, jsonl, make_article):
+    from stancewire.models.schema import load_articles
+    from stancewire.models.taxonomy import DEFAULT_TAXONOMY
+
+    articles = load_articles(write_split(jsonl, tmp_path / "t.jsonl", "x", make_article))
+    pos_weight, stance_weight = class_weights(articles, DEFAULT_TAXONOMY, "balanced")
+    assert pos_weight[DEFAULT_TAXONOMY.index("military_action")] == 2.0  # 1 positive, 2 negatives
+    assert pos_weight[DEFAULT_TAXONOMY.index("legal_action")] == 3.0  # no positive: neg / 1
+    assert stance_weight.tolist() == [1.0, 1.0, 1.0]
+    assert class_weights(articles, DEFAULT_TAXONOMY, "none") == (None, None)
+
+
+def test_bad_training_configs_are_named(tmp_path):
+    with pytest.raises(ValueError, match=re.escape("class_weighting must be one of ['balanced', 'sqrt', 'none']")):
+        TrainingConfig(train="a", dev="b", output_dir="c", class_weighting="heavy")
+    path = tmp_path / "cfg.yaml"
+    path.write_text("train: a\ndev: b\noutput_dir: c\nepoch: 3\n")
+    with pytest.raises(ValueError, match=re.escape(f"{path}: unknown setting(s) ['epoch']")):
+        TrainingConfig.from_file(path)

@@ -1,0 +1,132 @@
+"""Tokenised training tables for the two-task classifier, and the collator that pads them.
+
+Each paragraph gives one *type row* (``task=0``: the paragraph alone, multi-hot type labels) and one
+*stance row* per labelled target (``task=1``: the pair (target, paragraph), a stance class index).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from datasets import Dataset
+from transformers import PreTrainedTokenizerBase
+
+from stancewire.models.classifier_network import STANCE_TASK, TYPE_TASK
+from stancewire.models.schema import Article
+from stancewire.models.taxonomy import Taxonomy
+
+IGNORE_INDEX = -100
+
+
+def mentions(target: str, text: str) -> bool:
+    """Whether ``text`` mentions ``target`` (case-insensitive, at a word start: "Israel" matches "Israeli")."""
+    return re.search(r"\b" + re.escape(target), text, re.IGNORECASE) is not None
+
+
+def task_rows(
+    articles: Sequence[Article],
+    taxonomy: Taxonomy,
+    weight: float = 1.0,
+    absent_none_keep: float = 1.0,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Untokenised rows of both tasks.
+
+    Args:
+        articles: Labelled articles.
+        taxonomy: Label order.
+        weight: Loss weight of these rows (silver data gets less than 1).
+        absent_none_keep: Share of ``none`` pairs whose paragraph does not mention the target to keep.
+        seed: Seed of that sampling.
+    """
+    rng = random.Random(seed)
+    rows = []
+    zeros = [0.0] * len(taxonomy.type_names)
+    for article in articles:
+        for paragraph in article.paragraphs:
+            rows.append(
+                {
+                    "task": TYPE_TASK,
+                    "first": paragraph.text,
+                    "second": None,
+                    "type_labels": [float(n in paragraph.types) for n in taxonomy.type_names],
+                    "stance_labels": IGNORE_INDEX,
+                    "sample_weight": weight,
+                }
+            )
+            for target, stance in paragraph.stance.items():
+                if stance == "none" and not mentions(target, paragraph.text) and rng.random() >= absent_none_keep:
+                    continue
+                rows.append(
+                    {
+                        "task": STANCE_TASK,
+                        "first": target,
+                        "second": paragraph.text,
+                        "type_labels": zeros,
+                        "stance_labels": taxonomy.stances.index(stance),
+                        "sample_weight": weight,
+                    }
+                )
+    return rows
+
+
+def tokenize_rows(rows: list[dict[str, Any]], tokenizer: PreTrainedTokenizerBase, max_length: int) -> Dataset:
+    """Tokenise rows (no padding; the collator pads per batch) into a ``datasets.Dataset``."""
+    columns: dict[str, list] = {
+        k: [] for k in ("input_ids", "attention_mask", "token_type_ids", "task", "type_labels", "stance_labels")
+    }
+    columns["sample_weight"], columns["length"] = [], []
+    singles = [r for r in rows if r["second"] is None]
+    pairs = [r for r in rows if r["second"] is not None]
+    encoded_singles = (
+        tokenizer([r["first"] for r in singles], truncation=True, max_length=max_length) if singles else {}
+    )
+    encoded_pairs = (
+        tokenizer(
+            [r["first"] for r in pairs], [r["second"] for r in pairs], truncation="only_second", max_length=max_length
+        )
+        if pairs
+        else {}
+    )
+    for group, encoded in ((singles, encoded_singles), (pairs, encoded_pairs)):
+        for i, row in enumerate(group):
+            ids = encoded["input_ids"][i]
+            columns["input_ids"].append(ids)
+            columns["attention_mask"].append(encoded["attention_mask"][i])
+            columns["token_type_ids"].append(
+                encoded["token_type_ids"][i] if "token_type_ids" in encoded else [0] * len(ids)
+            )
+            columns["length"].append(len(ids))
+            for key in ("task", "type_labels", "stance_labels", "sample_weight"):
+                columns[key].append(row[key])
+    return Dataset.from_dict(columns)
+
+
+@dataclass
+class TaskCollator:
+    """Pads token columns to the longest row of the batch and stacks the label columns."""
+
+    tokenizer: PreTrainedTokenizerBase
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """Collate a list of tokenised rows into a batch of tensors."""
+        width = max(len(f["input_ids"]) for f in features)
+        pad_id = self.tokenizer.pad_token_id or 0
+
+        def padded(key: str, value: int) -> torch.Tensor:
+            return torch.tensor([f[key] + [value] * (width - len(f[key])) for f in features], dtype=torch.long)
+
+        return {
+            "input_ids": padded("input_ids", pad_id),
+            "attention_mask": padded("attention_mask", 0),
+            "token_type_ids": padded("token_type_ids", 0),
+            "task": torch.tensor([f["task"] for f in features], dtype=torch.long),
+            "type_labels": torch.tensor([f["type_labels"] for f in features], dtype=torch.float),
+            "stance_labels": torch.tensor([f["stance_labels"] for f in features], dtype=torch.long),
+            "sample_weight": torch.tensor([f["sample_weight"] for f in features], dtype=torch.float),
+        }
