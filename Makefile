@@ -12,7 +12,7 @@ STAMP := $(VENV)/.stancewire-install
 INSTALL_KEY := $(shell cat pyproject.toml | sha1sum | cut -c1-16)-$(CURDIR)
 PYTEST_ARGS ?=
 
-.PHONY: install test test-fast demo lint train-default clean
+.PHONY: install test test-fast demo lint train-default train-baselines clean
 
 install:
 	@test -x $(PY) || ($(PYTHON) -m venv $(VENV) && $(PIP) install -q --upgrade pip)
@@ -36,3 +36,10 @@ demo: install
 
 clean:
 	rm -rf .venv build *.egg-info .pytest_cache
+
+train-default: install
+	$(VENV)/bin/stancewire train --config training/configs/default.yaml
+
+train-baselines: install
+	$(VENV)/bin/stancewire train --config training/configs/tfidf-logreg.yaml
+	$(VENV)/bin/stancewire train --config training/configs/embed-logreg.yaml

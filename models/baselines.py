@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stancewire.models.baseline_linear import EmbedLogReg, TfidfLogReg
+from stancewire.models.baseline_llm import ZeroShotLLM
 from stancewire.models.baseline_zeroshot import ZeroShotEmbed
 
-__all__ = ["EmbedLogReg", "TfidfLogReg", "ZeroShotEmbed"]
+__all__ = ["EmbedLogReg", "TfidfLogReg", "ZeroShotEmbed", "ZeroShotLLM"]

@@ -81,6 +81,23 @@ def data_split(
     console.print(f"seed {plan.seed}; worst label coverage {plan.worst_coverage:.2f} (1.00 = perfectly proportional)")
 
 
+@data_app.command("agreement")
+def data_agreement(
+    gold: Annotated[Path, typer.Argument(help="Gold data (file or folder of split files).")],
+    second: Annotated[Path, typer.Argument(help="Second annotator's labels of a sample (JSONL).")],
+) -> None:
+    """Cohen's kappa per label between gold labels and a second annotator's blind labels."""
+    from stancewire.cli_render import agreement_table
+    from stancewire.training.agreement import agreement
+
+    try:
+        rows = agreement(gold, second)
+    except (FileNotFoundError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(agreement_table(rows))
+
+
 def _register_commands() -> None:
     """Attach the commands defined in their own modules (each keeps its heavy imports inside the command)."""
     from stancewire import cli_train

@@ -39,3 +39,20 @@ def split_table(splits: dict, taxonomy: Taxonomy) -> Table:
     for source in sorted(sources):
         row(f"source: {source}", [splits[s].sources[source] for s in order])
     return table
+
+
+def agreement_table(rows: list) -> Table:
+    """Kappa, observed agreement and positives per annotator, one row per label."""
+    table = Table(title="Inter-annotator agreement")
+    for column in ("label", "Cohen's kappa", "agreement", "positives (gold)", "positives (second)", "items"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for row in rows:
+        table.add_row(
+            row.label,
+            f"{row.kappa:.2f}",
+            f"{row.observed:.1%}",
+            str(row.positives_first),
+            str(row.positives_second),
+            str(row.items),
+        )
+    return table

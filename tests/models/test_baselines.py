@@ -64,3 +64,47 @@ def test_zero_shot_embed_prefers_the_matching_description():
     model = load_labeler("zero-shot-embed")
     scores = model.predict("The court issued an arrest warrant for the commander.").type_scores
     assert max(scores, key=scores.get) == "legal_action"
+
+
+class ScriptedLLM:
+    """A fake chat model answering from a script (valid, near-miss, invalid, failing)."""
+
+    name, context_length = "scripted", 2048
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.prompts = []
+
+    def chat(self, messages, *, max_tokens=256, temperature=0.0, seed=0, json_schema=None):
+        self.prompts.append((messages, json_schema))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+
+def test_zero_shot_llm_parses_strictly_and_never_crashes():
+    from stancewire.models.baseline_llm import ZeroShotLLM
+
+    llm = ScriptedLLM(
+        [
+            '{"types": ["military_action"], "stance": {"Russia": "against"}}',
+            'Sure! {"types": ["Legal Action", "weather"], "stance": {"Russia": "FAVOR"}}',
+            "I think this paragraph is about diplomacy.",
+            TimeoutError("server timed out"),
+        ]
+    )
+    model = ZeroShotLLM(llm=llm)
+    texts = ["Shells fell on Kharkiv.", "A court in The Hague ruled.", "Talks went on.", "Nothing here."]
+    predictions = model.predict(texts, targets=["Russia"])
+    assert [p.types for p in predictions] == [["military_action"], ["legal_action"], [], []]
+    assert [p.stance["Russia"] for p in predictions] == ["against", "favor", "none", "none"]
+    assert model.calls == 4 and model.failures == 2
+    messages, schema = llm.prompts[0]
+    assert "Paragraph: Shells fell on Kharkiv." in messages[-1]["content"]
+    assert schema["properties"]["stance"]["required"] == ["Russia"]
+    model.predict(texts[0], targets=["Russia"])
+    assert model.calls == 4  # cached

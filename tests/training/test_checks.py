@@ -66,3 +66,40 @@ def test_near_duplicates_are_caught_but_distinct_paragraphs_are_not(tmp_path, ma
     assert len(found) == 1
     assert found[0].startswith(f"{path}:2: near-duplicate paragraphs (Jaccard 0.")
     assert check_data(path, near_duplicate_threshold=0.95).ok
+
+
+def test_agreement_kappa_per_label(tmp_path, make_article, jsonl):
+    import json
+
+    from stancewire.training.agreement import agreement
+
+    gold = make_article("a1", TEXTS)  # paragraph 0 is military_action, others have no type
+    jsonl(tmp_path / "gold" / "train.jsonl", [gold])
+    second = [
+        {
+            "article_id": "a1",
+            "paragraph_index": 0,
+            "types": ["military_action"],
+            "stance": {"Israel": "none", "ceasefire": "none"},
+        },
+        {
+            "article_id": "a1",
+            "paragraph_index": 1,
+            "types": ["military_action"],
+            "stance": {"Israel": "against", "ceasefire": "none"},
+        },
+        {"article_id": "a1", "paragraph_index": 2, "types": [], "stance": {"Israel": "none", "ceasefire": "none"}},
+    ]
+    path = jsonl(tmp_path / "second.jsonl", second)
+    rows = {r.label: r for r in agreement(tmp_path / "gold", path)}
+    # gold [1,0,0] vs second [1,1,0]: po = 2/3, pe = 1/3*2/3 + 2/3*1/3 = 4/9, kappa = (2/3-4/9)/(5/9) = 0.4
+    assert abs(rows["military_action"].kappa - 0.4) < 1e-9
+    assert rows["legal_action"].kappa == 1.0 and rows["legal_action"].observed == 1.0
+    assert rows["stance"].items == 6 and abs(rows["stance"].observed - 5 / 6) < 1e-9
+    path.write_text(json.dumps({"article_id": "zz", "paragraph_index": 0, "types": [], "stance": {}}) + "\n")
+    import pytest
+
+    from stancewire.models.schema import DataError
+
+    with pytest.raises(DataError, match="no gold paragraph 0 in article 'zz'"):
+        agreement(tmp_path / "gold", path)

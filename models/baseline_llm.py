@@ -1,0 +1,196 @@
+"""``zero-shot-llm``: a chat LLM prompted with the taxonomy, its answer parsed strictly.
+
+The answer must be one JSON object ``{"types": [...], "stance": {target: label}}``. Backends that can
+constrain decoding to a JSON schema (llama.cpp grammars, OpenAI ``response_format``) get one. Anything
+else is handled, never raised: label names are mapped through the taxonomy's synonyms, unknown labels
+dropped, and an answer that is not JSON counts as a failure (no types, stance ``none``) in
+:attr:`ZeroShotLLM.failures`. Probabilities are 0 or 1: the model gives no scores.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stancewire.models.labeler_base import ProbabilisticLabeler, check_targets, check_texts
+from stancewire.models.registry import register_kind, register_named
+from stancewire.models.taxonomy import Taxonomy, load_taxonomy
+from stancewire.models.versions import current_versions
+
+PROMPT_VERSION = "zero-shot-llm.v1"
+SYSTEM = (
+    "You label news paragraphs about armed conflicts. Answer with one JSON object and nothing else: "
+    '{"types": [labels that apply, possibly none], "stance": {"<target>": "favor" | "against" | "none"}}.'
+)
+
+
+@register_kind("zero-shot-llm.v1")
+class ZeroShotLLM(ProbabilisticLabeler):
+    """Label paragraphs by prompting a chat LLM with the taxonomy (no training).
+
+    Args:
+        llm: A :class:`~stancewire.models.llm.base.ChatLLM` or a spec string for ``load_llm``
+            (``None``: the bundled SmolLM2 through llama.cpp).
+        taxonomy: The labels to offer the model.
+        max_tokens: Answer budget per paragraph.
+
+    Example:
+        >>> model = ZeroShotLLM()  # doctest: +SKIP
+        >>> model.predict("The army shelled the town.").types  # doctest: +SKIP
+        ['military_action']
+    """
+
+    name = "zero-shot-llm"
+
+    def __init__(self, llm: Any = None, taxonomy: Taxonomy | None = None, max_tokens: int = 96) -> None:
+        self.taxonomy = load_taxonomy(taxonomy)
+        self.thresholds = {n: 0.5 for n in self.taxonomy.type_names}
+        self.max_tokens = max_tokens
+        self._llm = llm
+        self.failures = 0
+        self.calls = 0
+        self._cache: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+
+    @property
+    def llm(self):
+        """The chat model (loaded on first use)."""
+        if self._llm is None or isinstance(self._llm, str):
+            from stancewire.models.llm.base import load_llm
+
+            self._llm = load_llm(self._llm)
+        return self._llm
+
+    def messages(self, text: str, targets: Sequence[str]) -> list[dict[str, str]]:
+        """The prompt: fixed taxonomy first (so llama.cpp reuses its cached prefix), the paragraph last."""
+        labels = "\n".join(f"- {t.name}: {t.description}" for t in self.taxonomy.types)
+        target_line = ", ".join(f'"{t}"' for t in targets) if targets else "(none)"
+        return [
+            {"role": "system", "content": f"{SYSTEM}\nLabels:\n{labels}"},
+            {"role": "user", "content": f"Targets: {target_line}\nParagraph: {text}"},
+        ]
+
+    def json_schema(self, targets: Sequence[str]) -> dict[str, Any]:
+        """The answer's JSON schema (labels and stance classes as enums)."""
+        stance_enum = {"type": "string", "enum": list(self.taxonomy.stances)}
+        return {
+            "type": "object",
+            "properties": {
+                "types": {"type": "array", "items": {"type": "string", "enum": list(self.taxonomy.type_names)}},
+                "stance": {
+                    "type": "object",
+                    "properties": {t: stance_enum for t in targets},
+                    "required": list(targets),
+                },
+            },
+            "required": ["types", "stance"],
+        }
+
+    def label(self, text: str, targets: Sequence[str]) -> dict[str, Any]:
+        """Ask the model about one paragraph; returns ``{"types", "stance", "valid", "raw"}`` (cached)."""
+        key = (text, tuple(targets))
+        if key not in self._cache:
+            self.calls += 1
+            try:
+                raw = self.llm.chat(
+                    self.messages(text, targets), max_tokens=self.max_tokens, json_schema=self.json_schema(targets)
+                )
+            except Exception as exc:  # a model or server failure must not stop a batch
+                raw = f"<error: {exc}>"
+            parsed = parse_answer(raw, self.taxonomy, targets)
+            self.failures += not parsed["valid"]
+            self._cache[key] = parsed
+        return self._cache[key]
+
+    def type_probabilities(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """1 for each label the model named, else 0."""
+        names = self.taxonomy.type_names
+        rows = [[float(n in self.label(t, ())["types"]) for n in names] for t in texts]
+        return np.array(rows).reshape(-1, len(names))
+
+    def stance_probabilities(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32) -> np.ndarray:
+        """One-hot stance per pair; all targets of a paragraph are asked in one prompt."""
+        by_text: dict[str, list[str]] = {}
+        for target, text in pairs:
+            by_text.setdefault(text, []).append(target)
+        rows = []
+        for target, text in pairs:
+            stance = self.label(text, tuple(by_text[text]))["stance"].get(target, "none")
+            rows.append([float(s == stance) for s in self.taxonomy.stances])
+        return np.array(rows).reshape(-1, len(self.taxonomy.stances))
+
+    def predict(self, paragraphs, targets=None, batch_size: int = 32):
+        """As :meth:`ProbabilisticLabeler.predict`; types and stance come from the same prompt per paragraph."""
+        texts = check_texts([paragraphs] if isinstance(paragraphs, str) else list(paragraphs))
+        clean = tuple(check_targets(targets))
+        for text in texts:
+            self._cache.setdefault((text, ()), self.label(text, clean))
+        return super().predict(paragraphs, targets, batch_size)
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        """Write ``config.json``: the LLM spec, taxonomy and prompt version (there are no weights of its own)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        spec = self._llm if isinstance(self._llm, str) or self._llm is None else getattr(self._llm, "name", None)
+        config = {
+            "kind": self.kind,
+            "llm": spec,
+            "taxonomy": self.taxonomy.to_dict(),
+            "prompt_version": PROMPT_VERSION,
+            "max_tokens": self.max_tokens,
+            "versions": current_versions(),
+        }
+        (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path) -> ZeroShotLLM:
+        """Read a folder written by :meth:`save_pretrained`."""
+        config_file = Path(path) / "config.json"
+        if not config_file.exists():
+            raise FileNotFoundError(f"No saved zero-shot-llm model at {path}: {config_file} is missing.")
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        taxonomy = Taxonomy.from_dict(config["taxonomy"], source=str(config_file))
+        return cls(llm=config.get("llm"), taxonomy=taxonomy, max_tokens=int(config.get("max_tokens", 96)))
+
+
+def parse_answer(raw: str, taxonomy: Taxonomy, targets: Sequence[str]) -> dict[str, Any]:
+    """Parse a model answer strictly; near-miss label names are mapped, anything else is dropped.
+
+    Example:
+        >>> from stancewire.models.taxonomy import DEFAULT_TAXONOMY
+        >>> raw = '{"types": ["Diplomacy", "war"], "stance": {"Russia": "Against"}}'
+        >>> answer = parse_answer(raw, DEFAULT_TAXONOMY, ["Russia"])
+        >>> answer["types"], answer["stance"], answer["valid"]
+        (['diplomacy'], {'Russia': 'against'}, True)
+    """
+    empty = {"types": [], "stance": {t: "none" for t in targets}, "valid": False, "raw": raw}
+    match = re.search(r"\{.*\}", raw, re.DOTALL)
+    if not match:
+        return empty
+    try:
+        data = json.loads(match.group(0))
+    except json.JSONDecodeError:
+        return empty
+    if not isinstance(data, dict) or not isinstance(data.get("types", []), list):
+        return empty
+    types = []
+    for item in data.get("types", []):
+        name = taxonomy.canonical(str(item))
+        if name and name not in types:
+            types.append(name)
+    stance_data = data.get("stance") if isinstance(data.get("stance"), dict) else {}
+    stance = {}
+    for target in targets:
+        value = str(stance_data.get(target, "none")).strip().lower()
+        stance[target] = value if value in taxonomy.stances else "none"
+    ordered = [n for n in taxonomy.type_names if n in types]
+    return {"types": ordered, "stance": stance, "valid": True, "raw": raw}
+
+
+@register_named("zero-shot-llm")
+def _zero_shot_llm() -> ZeroShotLLM:
+    return ZeroShotLLM()
