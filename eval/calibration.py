@@ -44,7 +44,7 @@ def ece_from_bins(bins: np.ndarray) -> np.ndarray:
     """Expected calibration error from bin sums ``(..., n_bins, 3)``: sum |conf - outcome| / count.
 
     Example:
-        >>> float(ece_from_bins(np.array([[2.0, 1.6, 2.0], [2.0, 0.4, 0.0]])))
+        >>> round(float(ece_from_bins(np.array([[2.0, 1.6, 2.0], [2.0, 0.4, 0.0]]))), 6)
         0.2
     """
     bins = np.asarray(bins, dtype=float)

@@ -316,3 +316,21 @@ def evaluate_classifiers(
 def _public(report: dict[str, Any]) -> dict[str, Any]:
     """A model report without its raw statistics."""
     return {k: v for k, v in report.items() if not k.startswith("_")}
+
+
+def evaluate_shipped(
+    data: str | Path = "fixtures/test.jsonl",
+    *,
+    config: ClassifyConfig | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Evaluate every model :func:`~stancewire.models.registry.available_models` lists (the shipped ones and the
+    zero-shot baselines) on one data set: the comparison report of ``make demo``.
+
+    Example:
+        >>> results = evaluate_shipped("fixtures/test.jsonl")  # doctest: +SKIP
+        >>> [m["name"] for m in results["datasets"][0]["models"]]  # doctest: +SKIP
+    """
+    from stancewire.models.registry import available_models
+
+    return evaluate_classifiers(available_models(), [data], config=config, progress=progress)

@@ -111,7 +111,8 @@ def speed_quality_scatter(
         _, errors = _interval_errors([value], [low], [high])
         axes.errorbar([speed], [value], yerr=errors, fmt="o", color=PALETTE[k % len(PALETTE)], capsize=3, label=name)
         axes.annotate(name, (speed, value), textcoords="offset points", xytext=(5, 5), fontsize="small")
-    if shown and log_x:
+    speeds = [p[1] for p in shown]
+    if shown and log_x and max(speeds) / min(speeds) > 10:  # a log axis only helps across orders of magnitude
         axes.set_xscale("log")
     if not shown:
         axes.text(0.5, 0.5, "no speed measured", ha="center", va="center", transform=axes.transAxes)

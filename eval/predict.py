@@ -15,7 +15,7 @@ from typing import Any
 
 from stancewire.eval.speed import PeakMemory, SpeedResult, model_size_mb, percentiles_ms, time_calls
 from stancewire.models.predictions import ParagraphPrediction
-from stancewire.models.registry import load_labeler, shipped_path
+from stancewire.models.registry import available_models, load_labeler, shipped_path
 from stancewire.models.schema import Article
 
 Progress = Callable[[str, int, int], None]
@@ -44,7 +44,7 @@ class LabelerRun:
 def model_folder(spec: Any) -> Path | None:
     """The folder a model name or path loads from (for its size on disk), ``None`` for objects and factories."""
     if not isinstance(spec, str | Path):
-        return getattr(spec, "path", None) if isinstance(getattr(spec, "path", None), str | Path) else None
+        return None
     path = Path(spec)
     if (path / "config.json").exists():
         return path
@@ -120,17 +120,21 @@ def predict_articles(
     return LabelerRun(predictions=predictions, seconds=seconds, paragraphs=total)  # type: ignore[arg-type]
 
 
-def measure_latency(model: Any, articles: Sequence[Article], runs: int = 20) -> tuple[float | None, float | None]:
-    """p50/p95 milliseconds of single-paragraph calls (with the article's targets), after one warm-up call."""
+def measure_latency(
+    model: Any, articles: Sequence[Article], runs: int = 20, budget_seconds: float = 30.0
+) -> tuple[float | None, float | None, int]:
+    """p50/p95 milliseconds of single-paragraph calls (with the article's targets) after one warm-up call,
+    and the number of calls timed (at most ``runs``; fewer, but at least 5, once ``budget_seconds`` is spent)."""
     items = [(p.text, a.targets) for a in articles for p in a.paragraphs]
     if not items or runs <= 0:
-        return None, None
+        return None, None, 0
 
     def call(i: int) -> None:
         text, targets = items[i % len(items)]
         model.predict([text], targets=list(targets) or None, batch_size=1)
 
-    return percentiles_ms(time_calls(call, runs=runs, warmup=1))
+    durations = time_calls(call, runs=runs, warmup=1, budget_seconds=budget_seconds)
+    return (*percentiles_ms(durations), len(durations))
 
 
 @dataclass
@@ -158,13 +162,15 @@ def run_model(
     Peak memory is measured in this process (load included for names and paths); the memory a previous
     model freed may be reused, so treat it as an estimate.
     """
+    if isinstance(spec, str | Path):
+        available_models()  # imports the built-in model modules (torch, sklearn) outside the measured block
     with PeakMemory() as peak:
         labeler = load_labeler(spec) if isinstance(spec, str | Path) else spec
         runs = [
             predict_articles(labeler, articles, batch_size=batch_size, warmup=warmup, progress=progress)
             for articles in datasets
         ]
-        latencies = [measure_latency(labeler, a, latency_runs) if measure_speed else (None, None) for a in datasets]
+        latencies = [measure_latency(labeler, a, latency_runs) if measure_speed else (None, None, 0) for a in datasets]
     name = str(getattr(labeler, "name", spec))
     if not measure_speed:
         return ModelRuns(name, labeler, runs, [None] * len(runs))
@@ -177,8 +183,9 @@ def run_model(
             latency_p95_ms=p95,
             size_mb=size,
             peak_memory_mb=peak.mb,
+            latency_runs=n,
         )
-        for run, (p50, p95) in zip(runs, latencies, strict=True)
+        for run, (p50, p95, n) in zip(runs, latencies, strict=True)
     ]
     return ModelRuns(name, labeler, runs, speed)
 

@@ -70,7 +70,7 @@ def _dataset_sections(dataset: dict[str, Any], primary: str, index: int) -> list
                 plots.speed_quality_scatter,
                 f"{dataset['name']}: quality vs throughput",
                 [_speed_point(m, primary) for m in models],
-                "paragraphs per second (log scale)",
+                "paragraphs per second",
                 METRIC_TITLES.get(primary, primary),
             ),
             alt="Scatter of the primary metric against paragraphs per second.",

@@ -15,7 +15,7 @@ body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 main{max-width:1100px;margin:0 auto;padding:12px 14px 40px}
 h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.25em;margin:1.4em 0 .4em;border-bottom:1px solid #ddd}
 h3{font-size:1.08em;margin:1.2em 0 .3em}
-nav{font-size:.9em;margin:.5em 0 1em}nav a{margin-right:.8em;white-space:nowrap}
+nav{font-size:.9em;margin:.5em 0 1em;overflow-wrap:anywhere}nav a{margin-right:.8em;white-space:nowrap}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;background:#fff;border:1px solid #e3e3e3}
 .table-wrap{margin:.4em 0 1em}
 table{border-collapse:collapse;font-size:.86em;min-width:100%}
@@ -76,7 +76,7 @@ def render_html(results: dict[str, Any], title: str | None = None) -> str:
     """
     sections = build_sections(results)
     title = title or (sections[0].title if sections else "stancewire report")
-    links = "".join(f'<a href="#{escape(s.css_id)}">{escape(s.title)}</a>' for s in sections if s.css_id)
+    links = " ".join(f'<a href="#{escape(s.css_id)}">{escape(s.title)}</a>' for s in sections if s.css_id)
     nav = f"<nav>{links}</nav>" if links else ""
     body = "".join(html_section(s) for s in sections)
     return (

@@ -16,15 +16,17 @@ SUMMARY_TITLES = {
     "rougeLsum": "ROUGE-Lsum",
     "numbers_supported": "numbers supported",
     "entities_supported": "names supported",
-    "numbers_supported_before_guard": "numbers supported (draft)",
-    "entities_supported_before_guard": "names supported (draft)",
+    "unsupported_numbers": "unsupported numbers/summary",
+    "unsupported_entities": "unsupported names/summary",
+    "unsupported_numbers_before_guard": "unsupported numbers/draft",
+    "unsupported_entities_before_guard": "unsupported names/draft",
+    "guard_pass_rate": "passed guard",
+    "draft_pass_rate": "draft passed guard",
     "fallback_rate": "guard fallbacks",
-    "guard_pass_rate": "guard passed",
     "length_words": "words",
     "compression_ratio": "summary/source words",
     "seconds_per_article": "seconds/article",
 }
-BEFORE_GUARD = ("numbers_supported_before_guard", "entities_supported_before_guard")
 
 
 def summarise_sections(results: dict[str, Any]) -> list[Section]:
@@ -48,16 +50,14 @@ def summarise_sections(results: dict[str, Any]) -> list[Section]:
 
 
 def _estimate(method: dict[str, Any], metric: str) -> str:
-    if metric in BEFORE_GUARD and not method.get("guarded_draft"):
-        return "–"
     return fmt_estimate(method["metrics"][metric], 2 if metric in ("length_words", "seconds_per_article") else 3)
 
 
 def _dataset_sections(dataset: dict[str, Any], primary: str, index: int) -> list[Section]:
     methods = dataset["methods"]
     unit = f"format {dataset['format']}" + (f", first {dataset['limit']} only" if dataset.get("limit") else "")
-    if dataset.get("n_skipped_without_summary"):
-        unit += f", {dataset['n_skipped_without_summary']} skipped for lack of a reference summary"
+    if dataset.get("n_skipped"):
+        unit += f", {dataset['n_skipped']} skipped for lack of a reference summary or of text"
     rouge_names = [primary, *[m for m in ROUGE_TYPES if m != primary]]
     rows = [
         [str(rank), m["name"], *[_estimate(m, r) for r in rouge_names], _estimate(m, "seconds_per_article")]
@@ -96,7 +96,7 @@ def _dataset_sections(dataset: dict[str, Any], primary: str, index: int) -> list
                     plots.speed_quality_scatter,
                     f"{dataset['name']}: quality vs speed",
                     [_speed_point(m, primary) for m in methods],
-                    "articles per second (log scale)",
+                    "articles per second",
                     SUMMARY_TITLES.get(primary, primary),
                 ),
                 alt="Scatter of the primary metric against articles per second.",
@@ -116,10 +116,13 @@ def _speed_point(method: dict[str, Any], primary: str) -> tuple:
 
 def _faithfulness_section(methods: list[dict[str, Any]]) -> Section:
     metrics = [
-        "numbers_supported_before_guard",
         "numbers_supported",
-        "entities_supported_before_guard",
         "entities_supported",
+        "unsupported_numbers_before_guard",
+        "unsupported_numbers",
+        "unsupported_entities_before_guard",
+        "unsupported_entities",
+        "draft_pass_rate",
         "guard_pass_rate",
         "fallback_rate",
         "length_words",
@@ -130,8 +133,9 @@ def _faithfulness_section(methods: list[dict[str, Any]]) -> Section:
         title="Faithfulness, length and compression",
         level=3,
         text=[
-            "Draft columns are the first LLM draft, before the guard repaired or replaced it (llm and hybrid "
-            "methods only). A fallback means the guard replaced the draft with an extractive summary."
+            "Supported shares pool the distinct numbers and names of every summary. Draft columns describe the "
+            "first LLM draft, before the guard made the LLM retry or fell back to an extractive summary (LLM "
+            "methods only); compare them with the unsupported counts of the final summaries."
         ],
         tables=[
             Table(

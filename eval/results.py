@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import platform
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -25,8 +26,6 @@ TRACKED_PACKAGES = ("stancewire", "torch", "transformers", "numpy", "scikit-lear
 
 def environment() -> dict[str, Any]:
     """Python, platform, CPU count and versions of the packages that affect results."""
-    import os
-
     packages = {}
     for name in TRACKED_PACKAGES:
         try:

@@ -26,6 +26,7 @@ class SpeedResult:
         batch_size: Batch size used for every model.
         latency_p50_ms: Median latency of a single-paragraph call.
         latency_p95_ms: 95th percentile latency of a single-paragraph call.
+        latency_runs: How many single-paragraph calls were timed.
         size_mb: Size of the model's files on disk (``None`` when it has none and cannot be saved).
         peak_memory_mb: Peak growth of the process's resident memory while loading (when loaded by name)
             and running the model.
@@ -41,6 +42,7 @@ class SpeedResult:
     latency_p95_ms: float | None
     size_mb: float | None
     peak_memory_mb: float | None
+    latency_runs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -60,15 +62,23 @@ def percentiles_ms(durations: Sequence[float]) -> tuple[float | None, float | No
     return round(float(p50), 6), round(float(p95), 6)
 
 
-def time_calls(call: Callable[[int], Any], runs: int, warmup: int = 1) -> list[float]:
-    """Call ``call(i)`` ``warmup`` times untimed, then ``runs`` times timed; return the durations in seconds."""
+def time_calls(
+    call: Callable[[int], Any], runs: int, warmup: int = 1, budget_seconds: float | None = None, min_runs: int = 5
+) -> list[float]:
+    """Call ``call(i)`` ``warmup`` times untimed, then up to ``runs`` times timed; return the durations in seconds.
+
+    With ``budget_seconds``, stops once that much time was spent and at least ``min_runs`` calls were timed
+    (slow models would otherwise make latency dominate the run).
+    """
     for i in range(warmup):
         call(i)
-    durations = []
+    durations: list[float] = []
     for i in range(runs):
         start = time.perf_counter()
         call(i)
         durations.append(time.perf_counter() - start)
+        if budget_seconds is not None and len(durations) >= min_runs and sum(durations) > budget_seconds:
+            break
     return durations
 
 
@@ -80,19 +90,50 @@ def folder_size_mb(path: str | Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / MIB
 
 
+WEIGHT_ATTRIBUTES = ("encoder_name", "model_path", "path")
+"""Attributes naming the weights a model loads (a zero-shot model's encoder, an LLM's GGUF file)."""
+
+
+def weights_path(model: Any, depth: int = 2) -> Path | None:
+    """The file or folder of weights a model loads, found through :data:`WEIGHT_ATTRIBUTES` (also on its
+    ``llm``/``encoder`` members); ``None`` when nothing resolves to an existing path."""
+    from stancewire.models.hub import resolve_encoder
+
+    for name in WEIGHT_ATTRIBUTES:
+        value = getattr(model, name, None)
+        if isinstance(value, str | Path) and Path(resolve_encoder(value)).exists():
+            return Path(resolve_encoder(value))
+    if depth > 0:
+        for member in ("llm", "encoder", "_llm", "_encoder"):
+            inner = getattr(model, member, None)
+            if inner is not None and not isinstance(inner, str | Path):
+                found = weights_path(inner, depth - 1)
+                if found is not None:
+                    return found
+    return None
+
+
 def model_size_mb(model: Any, folder: str | Path | None = None) -> float | None:
-    """Size on disk: the model's folder when known, else what ``save_pretrained`` writes; ``None`` if neither."""
+    """Size on disk of what a model needs: its folder when known, else what ``save_pretrained`` writes; when
+    that is under 1 MiB (a config pointing at external weights, as zero-shot models save), plus the weights it
+    loads (:func:`weights_path`). ``None`` when nothing is found."""
     if folder is not None and Path(folder).exists():
         return folder_size_mb(folder)
+    saved = None
     save = getattr(model, "save_pretrained", None)
-    if save is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="stancewire-size-") as tmp:
-        try:
-            save(tmp)
-        except (NotImplementedError, OSError, TypeError, ValueError):
-            return None
-        return folder_size_mb(tmp)
+    if save is not None:
+        with tempfile.TemporaryDirectory(prefix="stancewire-size-") as tmp:
+            try:
+                save(tmp)
+                saved = folder_size_mb(tmp)
+            except (NotImplementedError, OSError, TypeError, ValueError):
+                saved = None
+    if saved is not None and saved >= 1.0:
+        return saved
+    found = weights_path(model)
+    if found is None:
+        return saved
+    return (saved or 0.0) + folder_size_mb(found)
 
 
 def _rss() -> int:

@@ -108,15 +108,11 @@ class SummarisationEvaluator:
 
     def row(self, summary: Any, article: Article, seconds: float) -> dict[str, float]:
         """One article's statistics from its summary."""
-        after, before = self.counter(summary, article)
-        guard = getattr(summary, "guard", None)
         summary_sentences = list(getattr(summary, "sentences", None) or sentences(summary.text))
         return summary_row(
             rouge_scores=rouge(summary_sentences, article.summary),
-            faithfulness=after,
-            faithfulness_before=before,
+            faithfulness=self.counter(summary, article),
             fallback=bool(getattr(summary, "fallback", False)),
-            passed=bool(getattr(guard, "passed", True)),
             summary_words=word_count(summary.text),
             source_words=word_count(article.text),
             seconds=seconds,

@@ -41,7 +41,7 @@ class SummaryDataset:
             "format": self.format,
             "hashes": self.hashes,
             "n_articles": len(self.articles),
-            "n_skipped_without_summary": self.n_skipped,
+            "n_skipped": self.n_skipped,
             "limit": self.limit,
         }
 
@@ -65,6 +65,9 @@ def is_xsum_file(path: str | Path) -> bool:
 def read_xsum(path: str | Path) -> list[Article]:
     """Read XSum-style records as articles (one paragraph per non-empty line of ``document``).
 
+    Records with an empty document or summary (XSum has a few) are kept with no paragraphs or an empty
+    ``summary``; :func:`load_summary_dataset` skips and counts them.
+
     Raises:
         DataError: naming file and line for malformed JSON or a missing/non-string field.
     """
@@ -83,8 +86,10 @@ def read_xsum(path: str | Path) -> list[Article]:
                     f"missing field(s) {missing}; XSum-style lines need {list(XSUM_FIELDS)} (detected from line 1).",
                 )
             for name in ("document", "summary"):
-                if not isinstance(record[name], str) or not record[name].strip():
-                    raise DataError(file, line, f"field {name!r} must be a non-empty string.")
+                if not isinstance(record[name], str):
+                    raise DataError(
+                        file, line, f"field {name!r} must be a string; found {type(record[name]).__name__}."
+                    )
             paragraphs = [Paragraph(" ".join(p.split())) for p in record["document"].split("\n") if p.strip()]
             articles.append(
                 Article(
@@ -101,6 +106,8 @@ def read_xsum(path: str | Path) -> list[Article]:
 def load_summary_dataset(path: str | Path, limit: int | None = None) -> SummaryDataset:
     """Read a summarisation data set, keeping articles that have a reference summary.
 
+    Articles without a reference summary or without text are skipped and counted in ``n_skipped``.
+
     Args:
         path: A JSONL file or folder, in our article schema or XSum-style.
         limit: Keep only the first ``limit`` articles (LLM methods are slow).
@@ -111,14 +118,12 @@ def load_summary_dataset(path: str | Path, limit: int | None = None) -> SummaryD
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of articles; got {limit}.")
     path = Path(path)
-    if is_xsum_file(path):
-        articles, fmt, skipped = read_xsum(path), "xsum", 0
-    else:
-        loaded = load_articles(path)
-        articles = [a for a in loaded if a.summary.strip()]
-        fmt, skipped = "articles", len(loaded) - len(articles)
+    fmt = "xsum" if is_xsum_file(path) else "articles"
+    loaded = read_xsum(path) if fmt == "xsum" else load_articles(path)
+    articles = [a for a in loaded if a.summary.strip() and a.paragraphs]
+    skipped = len(loaded) - len(articles)
     if not articles:
-        raise DataError(path, None, "no article has a reference 'summary'; ROUGE needs one per article.")
+        raise DataError(path, None, "no article has both text and a reference 'summary'; ROUGE needs both.")
     if limit is not None:
         articles = articles[:limit]
     return SummaryDataset(

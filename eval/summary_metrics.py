@@ -8,30 +8,40 @@ from typing import Any
 
 import numpy as np
 
+from stancewire.eval.faithfulness import Faithfulness
+
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 SUMMARY_HEADLINE = (
     *ROUGE_TYPES,
     "numbers_supported",
     "entities_supported",
-    "numbers_supported_before_guard",
-    "entities_supported_before_guard",
-    "fallback_rate",
+    "unsupported_numbers",
+    "unsupported_entities",
+    "unsupported_numbers_before_guard",
+    "unsupported_entities_before_guard",
     "guard_pass_rate",
+    "draft_pass_rate",
+    "fallback_rate",
     "length_words",
     "compression_ratio",
     "seconds_per_article",
 )
 """Every summariser metric, each reported with a bootstrap interval."""
+DRAFT_METRICS = ("unsupported_numbers_before_guard", "unsupported_entities_before_guard", "draft_pass_rate")
+"""Metrics of the first LLM draft (before the guard): defined only for methods with a guarded draft."""
 
 # Metric -> (numerator statistic, denominator statistic): every metric is a ratio of article sums.
 RATIOS: dict[str, tuple[str, str]] = {
     **{name: (name, "articles") for name in ROUGE_TYPES},
     "numbers_supported": ("numbers_ok", "numbers"),
     "entities_supported": ("entities_ok", "entities"),
-    "numbers_supported_before_guard": ("numbers_ok_before", "numbers_before"),
-    "entities_supported_before_guard": ("entities_ok_before", "entities_before"),
-    "fallback_rate": ("fallback", "articles"),
+    "unsupported_numbers": ("numbers_bad", "articles"),
+    "unsupported_entities": ("entities_bad", "articles"),
+    "unsupported_numbers_before_guard": ("draft_numbers_bad", "drafts"),
+    "unsupported_entities_before_guard": ("draft_entities_bad", "drafts"),
     "guard_pass_rate": ("passed", "articles"),
+    "draft_pass_rate": ("draft_passed", "drafts"),
+    "fallback_rate": ("fallback", "articles"),
     "length_words": ("words", "articles"),
     "compression_ratio": ("compression", "articles"),
     "seconds_per_article": ("seconds", "articles"),
@@ -66,7 +76,7 @@ def rouge(prediction_sentences: Sequence[str], reference: str) -> dict[str, floa
 
     Example:
         >>> round(rouge(["Rebels took Goma."], "Rebels took the city of Goma.")["rouge1"], 3)
-        0.75
+        0.667
     """
     scores = _scorer().score("\n".join(sentences(reference)), "\n".join(s.strip() for s in prediction_sentences))
     return {name: float(scores[name].fmeasure) for name in ROUGE_TYPES}
@@ -77,47 +87,33 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
-def faithfulness_counts(report: Any, totals: Any) -> tuple[int, int, int, int]:
-    """``(numbers, supported numbers, entities, supported entities)`` of one summary.
-
-    Args:
-        report: The guard report against the source (its ``unsupported_*`` lists).
-        totals: The guard report against an empty source, where every number and entity is unsupported,
-            so its lists hold all of them, found with the same extraction rules.
-    """
-    numbers, entities = len(totals.unsupported_numbers), len(totals.unsupported_entities)
-    bad_numbers = min(len(report.unsupported_numbers), numbers)
-    bad_entities = min(len(report.unsupported_entities), entities)
-    return numbers, numbers - bad_numbers, entities, entities - bad_entities
-
-
 def summary_row(
     *,
     rouge_scores: dict[str, float],
-    faithfulness: tuple[int, int, int, int],
-    faithfulness_before: tuple[int, int, int, int] | None,
+    faithfulness: Faithfulness,
     fallback: bool,
-    passed: bool,
     summary_words: int,
     source_words: int,
     seconds: float,
 ) -> dict[str, float]:
-    """One article's additive statistics. Before-guard counts fall back to the final ones when there is no draft."""
-    numbers, numbers_ok, entities, entities_ok = faithfulness
-    before = faithfulness_before or faithfulness
+    """One article's additive statistics (draft statistics are zero, with ``drafts`` 0, when there is no draft)."""
+    f = faithfulness
+    has_draft = f.draft_passed is not None
     return {
         "articles": 1.0,
         **rouge_scores,
-        "numbers": numbers,
-        "numbers_ok": numbers_ok,
-        "entities": entities,
-        "entities_ok": entities_ok,
-        "numbers_before": before[0],
-        "numbers_ok_before": before[1],
-        "entities_before": before[2],
-        "entities_ok_before": before[3],
+        "numbers": f.numbers,
+        "numbers_ok": f.numbers_ok,
+        "numbers_bad": f.numbers - f.numbers_ok,
+        "entities": f.entities,
+        "entities_ok": f.entities_ok,
+        "entities_bad": f.entities - f.entities_ok,
+        "passed": float(f.passed),
+        "drafts": float(has_draft),
+        "draft_numbers_bad": float(f.draft_bad_numbers or 0),
+        "draft_entities_bad": float(f.draft_bad_entities or 0),
+        "draft_passed": float(bool(f.draft_passed)),
         "fallback": float(fallback),
-        "passed": float(passed),
         "words": summary_words,
         "compression": summary_words / source_words if source_words else 0.0,
         "seconds": seconds,
@@ -135,9 +131,9 @@ def summary_metrics(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every summariser metric as a ratio of summed statistics (``nan`` when the denominator is 0).
 
     Example:
-        >>> m = summary_metrics(stack_rows([summary_row(rouge_scores=dict.fromkeys(ROUGE_TYPES, 0.5),
-        ...     faithfulness=(2, 1, 0, 0), faithfulness_before=None, fallback=False, passed=True,
-        ...     summary_words=10, source_words=100, seconds=0.1)]) | {})
+        >>> row = summary_row(rouge_scores=dict.fromkeys(ROUGE_TYPES, 0.5), faithfulness=Faithfulness(2, 1, 0, 0, 0),
+        ...                   fallback=False, summary_words=10, source_words=100, seconds=0.1)
+        >>> m = summary_metrics(stack_rows([row]))
         >>> float(m["numbers_supported"][0]), bool(np.isnan(m["entities_supported"][0]))
         (0.5, True)
     """

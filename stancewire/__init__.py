@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from stancewire.inference import Analyzer, ArticleAnalysis, BatchReport, BatchSettings, label_folder
 from stancewire.models.schema import Article, DataError, Paragraph, load_articles
 from stancewire.models.taxonomy import DEFAULT_TAXONOMY, LabelDef, Taxonomy, load_taxonomy
 
@@ -23,6 +24,11 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "DEFAULT_TAXONOMY",
+    "Analyzer",
+    "ArticleAnalysis",
+    "BatchReport",
+    "BatchSettings",
+    "label_folder",
     "Article",
     "DataError",
     "LabelDef",

@@ -100,9 +100,16 @@ def data_agreement(
 
 def _register_commands() -> None:
     """Attach the commands defined in their own modules (each keeps its heavy imports inside the command)."""
-    from stancewire import cli_train
+    from stancewire import cli_label, cli_silver, cli_summarise, cli_train
+    from stancewire.cli_eval import eval_app
 
+    app.command("label")(cli_label.label)
+    app.command("summarise")(cli_summarise.summarise)
+    app.command("serve")(cli_label.serve)
     app.command("train")(cli_train.train)
+    app.command("silver")(cli_silver.silver)
+    app.add_typer(cli_silver.review_app, name="review")
+    app.add_typer(eval_app, name="eval")
 
 
 _register_commands()

@@ -84,7 +84,9 @@ def classify(
     out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and report.html.")],
     label_map: Annotated[
         list[Path] | None,
-        typer.Option(help="Label map JSON for data with other labels: once for all data sets, or once per --data."),
+        typer.Option(
+            help="Label map JSON for data with other labels: once for all, or once per --data ('none': ours)."
+        ),
     ] = None,
     primary: Annotated[str, typer.Option(help="Metric ranking the leaderboard.")] = "types_macro_f1",
     batch_size: Annotated[int, typer.Option(help="Batch size, the same for every model.")] = 32,
@@ -98,8 +100,8 @@ def classify(
     from stancewire.models.registry import available_models
 
     names = _split(models)
-    if names == ["all"]:
-        names = available_models()
+    names = available_models() if names == ["all"] else names
+    maps = [None if str(m).lower() == "none" else m for m in label_map] if label_map else None
     try:
         config = ClassifyConfig(
             primary_metric=primary,
@@ -110,7 +112,7 @@ def classify(
             measure_speed=speed,
         )
         with _progress() as progress:
-            results = evaluate_classifiers(names, data, label_maps=label_map or None, config=config, progress=progress)
+            results = evaluate_classifiers(names, data, label_maps=maps, config=config, progress=progress)
     except (FileNotFoundError, ValueError) as exc:
         _fail(exc)
     _leaderboard(results, "models")

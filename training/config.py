@@ -37,6 +37,9 @@ class TrainingConfig:
         warmup_ratio: Share of steps with a linear warm-up.
         weight_decay: AdamW weight decay.
         max_steps: Stop after this many optimiser steps (tests use it); -1 means no cap.
+        warm_start: Fit both heads as logistic regressions on the frozen encoder's features before
+            fine-tuning (linear probing, then fine-tuning: faster to converge and kinder to the
+            pretrained features on unfamiliar text).
         absent_none_keep: Share of (paragraph, target) pairs labelled ``none`` whose paragraph never
             mentions the target that are kept for training. They are plentiful and easy, and dropping
             most of them cuts training time by about a third.
@@ -72,6 +75,7 @@ class TrainingConfig:
     weight_decay: float = 0.01
     max_steps: int = -1
     absent_none_keep: float = 0.3
+    warm_start: bool = True
     silver: str | None = None
     silver_weight: float = 0.5
     silver_min_confidence: float = 0.0

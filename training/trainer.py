@@ -1,7 +1,8 @@
 """``train_classifier``: fine-tune the paragraph classifier with ``transformers.Trainer``.
 
-The run reads as its phases: load data, weigh classes, build the model, tokenise, fit with early
-stopping on dev macro-F1, tune per-label thresholds on dev, score dev and test, save with a model card.
+The run reads as its phases: load data, weigh classes, build the model, tokenise, warm-start the heads
+by linear probing, fit with early stopping on dev macro-F1, tune per-label thresholds on dev, score dev
+and test, save with a model card.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from stancewire.training.config import TrainingConfig
 from stancewire.training.features import TaskCollator, task_rows, tokenize_rows
 from stancewire.training.model_card import write_model_card
 from stancewire.training.thresholds import tune_thresholds
+from stancewire.training.warm_start import warm_start_heads
 
 
 @dataclass
@@ -86,6 +88,8 @@ def train_classifier(
         config.max_length,
     )
     dev_set = tokenize_rows(task_rows(data.dev, taxonomy), model.tokenizer, config.max_length)
+    if config.warm_start:
+        warm_start_heads(model, train_set)
     epochs_run = fit(model, train_set, dev_set, config, progress)
     model.config.thresholds = tune_thresholds(model, data.dev)
     model.merge_adapter()

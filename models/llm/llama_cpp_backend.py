@@ -24,7 +24,8 @@ class LlamaCppLLM:
     Args:
         model_path: A ``.gguf`` file.
         max_context: Upper bound on the context window, in tokens.
-        n_threads: CPU threads; ``None`` uses every core.
+        n_threads: CPU threads; ``None`` keeps llama.cpp's default (half the cores). More threads only help
+            on idle cores: llama.cpp threads spin while they wait, so on a busy machine they slow each other.
         name: Display name; defaults to ``"llama-cpp:<file name>"``.
 
     Example:
@@ -73,7 +74,7 @@ class LlamaCppLLM:
             self._llama = Llama(
                 model_path=str(self.model_path),
                 n_ctx=min(self._trained_context(), self.max_context),
-                n_threads=self.n_threads or os.cpu_count() or 1,
+                n_threads=self.n_threads,
                 seed=0,
                 verbose=False,
             )

@@ -136,11 +136,15 @@ class OpenAICompatibleLLM:
         if json_schema is None:
             return _message_content(self._post(payload), self.url)
         payload["response_format"] = _response_format(json_schema, self._json_format)
-        response = self._post(payload, accept_client_error=True)
-        if response.status_code in (400, 422) and self._json_format == "json_schema":
-            # Some servers (llama-cpp-python) only know {"type": "json_object", "schema": ...}.
+        if self._json_format == "json_object":
+            return _message_content(self._post(payload), self.url)
+        response = self._request("POST", self.url, payload, retry_status=False)
+        if response.status_code >= 400 and "response_format" in response.text:
+            # Some servers (llama-cpp-python, which answers HTTP 500) only know {"type": "json_object", "schema"}.
             self._json_format = "json_object"
             payload["response_format"] = _response_format(json_schema, self._json_format)
+            response = self._post(payload)
+        elif response.status_code in RETRY_STATUS:
             response = self._post(payload)
         _raise_for_status(response, self.url)
         return _message_content(response, self.url)
@@ -160,14 +164,16 @@ class OpenAICompatibleLLM:
             self._client = httpx.Client(timeout=self.timeout, headers=headers, transport=self._transport)
         return self._client
 
-    def _post(self, payload: dict[str, Any], *, accept_client_error: bool = False) -> Any:
+    def _post(self, payload: dict[str, Any]) -> Any:
         """POST to the endpoint with bounded retries; raises :class:`LLMError` on a final failure."""
         response = self._request("POST", self.url, payload)
-        if not accept_client_error:
-            _raise_for_status(response, self.url)
+        _raise_for_status(response, self.url)
         return response
 
-    def _request(self, method: str, url: str, payload: dict[str, Any] | None = None) -> Any:
+    def _request(
+        self, method: str, url: str, payload: dict[str, Any] | None = None, *, retry_status: bool = True
+    ) -> Any:
+        """Send with retries on connection errors and timeouts (and on HTTP 429/5xx when ``retry_status``)."""
         import httpx
 
         attempts = self.max_retries + 1
@@ -178,7 +184,7 @@ class OpenAICompatibleLLM:
                 problem = f"{type(exc).__name__}: {exc}"
                 response = None
             else:
-                if response.status_code not in RETRY_STATUS:
+                if not retry_status or response.status_code not in RETRY_STATUS:
                     return response
                 problem = f"HTTP {response.status_code}: {response.text[:200]}"
             if attempt + 1 < attempts:

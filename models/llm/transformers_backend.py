@@ -61,6 +61,8 @@ class TransformersLLM:
     def from_spec(cls, argument: str) -> TransformersLLM:
         """``ID_OR_PATH`` or ``ID_OR_PATH#file.gguf``; a path to a ``.gguf`` file is split into folder and file."""
         model_id, _, gguf_file = argument.partition("#")
+        if not model_id.strip():
+            return cls("")  # raises, saying what a spec looks like
         path = Path(model_id).expanduser()
         if not gguf_file and path.suffix.lower() == ".gguf" and path.is_file():
             return cls(str(path.parent), gguf_file=path.name)

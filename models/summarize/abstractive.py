@@ -23,6 +23,7 @@ from stancewire.models.summarize.text import SourceDocument, as_article, split_s
 DEFAULT_MAX_NEW_TOKENS = 120
 PROMPT_MARGIN = 64  # tokens for the chat template's role markers, which count_tokens does not see
 MAX_REDUCE_ROUNDS = 4
+REWRITE_SLACK = 16  # a rewrite needs no more tokens than the extract it rewrites, plus a little
 
 
 class _LLMHolder:
@@ -66,7 +67,7 @@ def guarded_summary(
     first = check_faithfulness(" ".join(draft), facts)
     if draft and first.passed:
         return _llm_summary(doc, draft, method, first, first, started)
-    retry = correction_messages(messages, " ".join(draft), first, facts, max_sentences)
+    retry = correction_messages(messages, first, facts)
     second_draft = _generate(llm, retry, max_sentences, max_new_tokens)
     second = check_faithfulness(" ".join(second_draft), facts)
     if second_draft and second.passed:
@@ -229,7 +230,7 @@ class HybridSummarizer:
         extractor: Picks the key sentences; default :class:`LabelAwareSummarizer` with ``labeler``.
         labeler: Paragraph labeller for the default extractor.
         max_sentences: Sentences extracted, and the most the rewrite may have.
-        max_new_tokens: Answer length limit per LLM call.
+        max_new_tokens: Answer length limit per LLM call (and never more than the extract's length plus 16).
 
     Example:
         >>> HybridSummarizer(llm="llama-cpp").name
@@ -271,7 +272,7 @@ class HybridSummarizer:
             rewrite_messages(extract.sentences, self.max_sentences),
             method=self.name,
             max_sentences=self.max_sentences,
-            max_new_tokens=self.max_new_tokens,
+            max_new_tokens=min(self.max_new_tokens, self.llm.count_tokens(extract.text) + REWRITE_SLACK),
             fallback=lambda: extract,
             started=started,
         )

@@ -32,9 +32,13 @@ def extractive_summary(doc: SourceDocument, indices: Iterable[int], method: str,
 
 
 def candidate_indices(doc: SourceDocument) -> list[int]:
-    """Sentences long enough to stand in a summary (all of them when none is)."""
-    long_enough = [i for i, s in enumerate(doc.sentences) if len(s.split()) >= MIN_WORDS]
-    return long_enough or list(range(len(doc.sentences)))
+    """Sentences long enough to stand in a summary (all of them when none is), repeated sentences once."""
+    first_of = {}
+    for i, sentence in enumerate(doc.sentences):
+        first_of.setdefault(" ".join(sentence.lower().split()), i)
+    unique = sorted(first_of.values())
+    long_enough = [i for i in unique if len(doc.sentences[i].split()) >= MIN_WORDS]
+    return long_enough or unique
 
 
 def centrality(vectors: np.ndarray) -> np.ndarray:

@@ -19,6 +19,12 @@ MATERIAL = {
 }
 _PREAMBLE_RE = re.compile(r"^\s*(?:here is|here's|sure|summary|in summary|the article)[^:\n]{0,60}:\s*", re.IGNORECASE)
 _BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+# Sentences about the task rather than the news ("The article was edited to include 3 sentences.")
+_META_RE = re.compile(
+    r"\b(?:(?:this|the|above|following) (?:article|summary|text|key sentences)|summar(?:y|ise|ize)|sentences?|"
+    r"rewrite|rewritten)\b",
+    re.IGNORECASE,
+)
 
 
 def summary_messages(text: str, max_sentences: int, material: str = "article") -> list[dict[str, str]]:
@@ -50,34 +56,39 @@ def rewrite_messages(sentences: list[str], max_sentences: int) -> list[dict[str,
 
 
 def correction_messages(
-    messages: list[dict[str, str]], draft: str, report: GuardReport, facts: SourceFacts, max_sentences: int
+    messages: list[dict[str, str]], report: GuardReport, facts: SourceFacts
 ) -> list[dict[str, str]]:
-    """The conversation so far plus the draft and a stricter request naming each offending span.
+    """The same request made stricter: the last user message gains a list of the errors to avoid.
+
+    The earlier draft is not shown again: a small model shown its own answer tends to repeat it, while a
+    changed prompt gives it a fresh start (and costs fewer tokens).
 
     Example:
         >>> facts = SourceFacts("The ministry said 12 people died.")
-        >>> turn = correction_messages([], "120 people died.", GuardReport(["120"]), facts, 2)[-1]["content"]
-        >>> turn.splitlines()[1]
+        >>> turn = correction_messages([{"role": "user", "content": "Summarise."}], GuardReport(["120"]), facts)
+        >>> turn[-1]["content"].splitlines()[3]
         '- "120" is not in the article. Use the exact figure from the article.'
     """
     problems = [
-        f'- "{span}" is not in the article. Use the exact figure from the article.'
-        for span in report.unsupported_numbers
+        f'- "{n}" is not in the article. Use the exact figure from the article.' for n in report.unsupported_numbers
     ]
     problems += [f'- "{span}" is not named in the article. Leave it out.' for span in report.unsupported_entities]
     for span in report.missing_attributions:
         source = facts.attribution_of(span)
         hint = f' (the article: "{source}")' if source else ""
         problems.append(f'- "{span}" needs its source{hint}. Say who gave it.')
-    request = (
-        "Your summary has errors:\n" + "\n".join(problems or ["- It is empty."]) + "\n"
-        f"Write the summary again in at most {max_sentences} sentences. Copy figures and names exactly."
+    stricter = (
+        "An earlier summary had these errors:\n"
+        + "\n".join(problems or ["- It was empty."])
+        + "\nAvoid them. Copy figures and names exactly."
     )
-    return [*messages, {"role": "assistant", "content": draft}, {"role": "user", "content": request}]
+    last = messages[-1]
+    return [*messages[:-1], {"role": last["role"], "content": f"{last['content']}\n\n{stricter}"}]
 
 
 def clean_output(text: str, max_sentences: int) -> list[str]:
-    """The summary sentences of a model answer: preamble, bullets and a cut-off last sentence removed.
+    """The summary sentences of a model answer: preamble, bullets, remarks about the task and a cut-off
+    last sentence removed.
 
     Example:
         >>> clean_output("Summary: Goma fell. Rwanda denied it. The UN said", 3)
@@ -85,7 +96,7 @@ def clean_output(text: str, max_sentences: int) -> list[str]:
     """
     text = _PREAMBLE_RE.sub("", text.strip())
     text = " ".join(_BULLET_RE.sub("", text).split())
-    sentences = list(dict.fromkeys(split_sentences(text)))
+    sentences = [s for s in dict.fromkeys(split_sentences(text)) if not _META_RE.search(s)]
     if len(sentences) > 1 and not re.search(r"[.!?…][\"'”’)]*$", sentences[-1]):
         sentences = sentences[:-1]
     return sentences[:max_sentences]

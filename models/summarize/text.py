@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from stancewire.models.schema import Article, Paragraph
@@ -19,11 +19,18 @@ STOPWORDS: frozenset[str] = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> Any:
-    import pysbd
+_THREAD_STATE = threading.local()
 
-    return pysbd.Segmenter(language="en", clean=False)
+
+def _segmenter() -> Any:
+    """One pysbd segmenter per thread: pysbd keeps state while it splits, so sharing one across summary
+    workers made it return wrong sentences."""
+    segmenter = getattr(_THREAD_STATE, "segmenter", None)
+    if segmenter is None:
+        import pysbd
+
+        segmenter = _THREAD_STATE.segmenter = pysbd.Segmenter(language="en", clean=False)
+    return segmenter
 
 
 def split_sentences(text: str) -> list[str]:

@@ -140,7 +140,7 @@ COARSE = {
 }
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fakes():
     """The fake labellers and helpers of this file (test modules cannot import conftest by name)."""
     return SimpleNamespace(

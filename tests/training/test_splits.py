@@ -10,7 +10,8 @@ def articles() -> list[Article]:
         for i in range(20):
             types = ("legal_action",) if i % 4 == 0 else ("military_action",)
             stance = {"army": "against" if i % 3 == 0 else "none"}
-            out.append(Article(f"{conflict}-{i}", [Paragraph(f"{conflict} text {i}.", types, stance)], conflict=conflict))
+            paragraph = Paragraph(f"{conflict} text {i}.", types, stance)
+            out.append(Article(f"{conflict}-{i}", [paragraph], conflict=conflict))
     return out
 
 

@@ -1,0 +1,367 @@
+"""The fast path through the encoder: many articles' paragraphs and (target, paragraph) pairs in one pass.
+
+For the fine-tuned classifier (anything with ``.network``, ``.tokenizer`` and ``.config.max_length``) every
+input of every group is tokenised once, sorted by token length and cut into batches bounded by rows and by
+padded tokens, so each batch is padded only to its own longest row; paragraphs and pairs share batches
+(the network computes both heads on every row). It runs under ``torch.inference_mode``, optionally on a
+dynamically int8-quantised copy of the network. Other labellers with ``type_probabilities`` /
+``stance_probabilities`` get one call per head for all groups; anything else is called group by group.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from stancewire.models.labeler_base import check_targets, check_texts
+from stancewire.models.predictions import ParagraphPrediction
+
+Group = tuple[Sequence[str], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """How the encoder is run.
+
+    Args:
+        batch_size: Most rows per forward pass.
+        max_batch_tokens: Most padded tokens (rows x longest row) per forward pass.
+        quantize: Run a dynamically int8-quantised copy of the network's Linear layers.
+        num_threads: ``torch.set_num_threads`` (process-wide): a number, ``"auto"`` (one thread per idle core,
+            judged by the one-minute load average, at least one: on a busy machine extra threads only contend),
+            or ``None`` to leave torch's default (one per core).
+        cache_size: Predictions remembered for the summariser's labeller calls (0 turns the cache off).
+
+    Example:
+        >>> EncoderSettings(batch_size=64).max_batch_tokens
+        8192
+    """
+
+    batch_size: int = 64
+    max_batch_tokens: int = 8192
+    quantize: bool = False
+    num_threads: int | str | None = None
+    cache_size: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.max_batch_tokens < 1:
+            raise ValueError(
+                f"batch_size and max_batch_tokens must be >= 1; got {self.batch_size} and {self.max_batch_tokens}."
+            )
+        if (
+            self.num_threads is not None
+            and self.num_threads != "auto"
+            and not (isinstance(self.num_threads, int) and self.num_threads >= 1)
+        ):
+            raise ValueError(f"num_threads must be a number >= 1, 'auto' or None; got {self.num_threads!r}.")
+        if self.cache_size < 0:
+            raise ValueError(f"cache_size must be >= 0; got {self.cache_size}.")
+
+
+def is_encoder_classifier(labeler: Any) -> bool:
+    """True for labellers the token-sorted fast path can drive (the fine-tuned classifier)."""
+    return all(hasattr(labeler, a) for a in ("network", "tokenizer", "config", "thresholds", "taxonomy"))
+
+
+def idle_cores() -> int:
+    """Cores this process may use minus those the one-minute load average says are busy (at least 1).
+
+    Example:
+        >>> idle_cores() >= 1
+        True
+    """
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
+def quantize_labeler(labeler: Any) -> Any:
+    """A shallow copy of ``labeler`` whose network has int8 dynamic quantisation on its Linear layers.
+
+    The original labeller is left as it was.
+
+    Raises:
+        ValueError: if the labeller has no torch ``network``.
+    """
+    if not hasattr(labeler, "network"):
+        raise ValueError(
+            f"quantize needs a labeller with a torch .network (the fine-tuned classifier); "
+            f"{getattr(labeler, 'name', type(labeler).__name__)!r} has none. Load it with quantize=False."
+        )
+    import torch
+
+    network = copy.deepcopy(labeler.network)
+    if callable(getattr(labeler, "merged_encoder", None)) and hasattr(network, "encoder"):
+        merged = labeler.merged_encoder()  # a LoRA adapter folded in (a copy): quantised layers cannot carry one
+        if merged is not labeler.network.encoder:
+            network.encoder = merged
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's deprecation notice; the eager API still works in 2.x
+        network = torch.ao.quantization.quantize_dynamic(network, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+    quantized = copy.copy(labeler)
+    quantized.network = network.eval()
+    return quantized
+
+
+class LabelEngine:
+    """Labels groups of paragraphs, each group with its own targets, in as few encoder passes as possible.
+
+    It also behaves as a labeller (``name``, ``taxonomy``, ``predict``), answering from a cache of recent
+    predictions first, so a label-aware summariser does not run the encoder again on paragraphs just labelled.
+
+    Example:
+        >>> engine = LabelEngine(load_labeler("default"))  # doctest: +SKIP
+        >>> groups = [(["Hamas fired rockets."], ["Israel"]), (["Kyiv was hit."], ["Russia"])]
+        >>> a, b = engine.label_groups(groups)  # doctest: +SKIP
+        >>> a[0].stance  # doctest: +SKIP
+        {'Israel': 'none'}
+    """
+
+    def __init__(self, labeler: Any, settings: EncoderSettings | None = None) -> None:
+        self.settings = settings or EncoderSettings()
+        if self.settings.num_threads is not None:
+            import torch
+
+            threads = self.settings.num_threads
+            torch.set_num_threads(idle_cores() if threads == "auto" else int(threads))
+        self.labeler = quantize_labeler(labeler) if self.settings.quantize else labeler
+        self._encoder_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._cache: OrderedDict[tuple[str, tuple[str, ...]], ParagraphPrediction] = OrderedDict()
+
+    @property
+    def name(self) -> str:
+        """The labeller's name."""
+        return str(getattr(self.labeler, "name", type(self.labeler).__name__))
+
+    @property
+    def taxonomy(self):
+        """The labeller's taxonomy."""
+        return self.labeler.taxonomy
+
+    # ------------------------------------------------------------------------------------------ labelling
+    def label_groups(self, groups: Sequence[Group]) -> list[list[ParagraphPrediction]]:
+        """One list of predictions per ``(paragraphs, targets)`` group, in input order.
+
+        Raises:
+            TypeError, ValueError: for a non-str or empty paragraph or target (naming its group and position).
+        """
+        checked = []
+        for number, (texts, targets) in enumerate(groups):
+            try:
+                checked.append((check_texts(list(texts)), check_targets(list(targets))))
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"group {number}: {exc}") from None
+        if not any(texts for texts, _ in checked):
+            return [[] for _ in checked]
+        if is_encoder_classifier(self.labeler) or _has_probabilities(self.labeler):
+            results = self._label_from_probabilities(checked)
+        else:
+            with self._encoder_lock:
+                results = [self.labeler.predict(texts, targets=targets) if texts else [] for texts, targets in checked]
+        self._remember(checked, results)
+        return results
+
+    def predict(
+        self, paragraphs: str | Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 32
+    ) -> ParagraphPrediction | list[ParagraphPrediction]:
+        """The labeller interface: cached predictions where available, the encoder for the rest.
+
+        ``batch_size`` is accepted for compatibility; the engine's settings decide batching.
+        """
+        single = isinstance(paragraphs, str)
+        texts = check_texts([paragraphs] if single else list(paragraphs))
+        target_key = tuple(check_targets(targets))
+        found = self._lookup(texts, target_key)
+        missing = [t for t, p in zip(texts, found) if p is None]
+        if missing:
+            computed = iter(self.label_groups([(missing, target_key)])[0])
+            found = [p if p is not None else next(computed) for p in found]
+        results = [replace(p, text=t) for p, t in zip(found, texts)]
+        return results[0] if single else results
+
+    def _label_from_probabilities(self, groups: list[tuple[list[str], list[str]]]) -> list[list[ParagraphPrediction]]:
+        texts, text_rows = _unique([t for group_texts, _ in groups for t in group_texts])
+        pairs, pair_rows = _unique([(tg, t) for group_texts, targets in groups for t in group_texts for tg in targets])
+        with self._encoder_lock:  # identical inputs are encoded once: repeated wire copy costs nothing extra
+            if is_encoder_classifier(self.labeler):
+                type_probs, stance_probs = self._encode(texts, pairs)
+            else:
+                type_probs = self.labeler.type_probabilities(texts, self.settings.batch_size)
+                stance_probs = (
+                    self.labeler.stance_probabilities(pairs, self.settings.batch_size)
+                    if pairs
+                    else np.zeros((0, len(self.taxonomy.stances)))
+                )
+        type_probs, stance_probs = type_probs[text_rows], stance_probs[pair_rows]
+        results, text_at, pair_at = [], 0, 0
+        for group_texts, targets in groups:
+            n, m = len(group_texts), len(group_texts) * len(targets)
+            results.append(
+                build_predictions(
+                    group_texts,
+                    targets,
+                    type_probs[text_at : text_at + n],
+                    stance_probs[pair_at : pair_at + m],
+                    self.taxonomy,
+                    getattr(self.labeler, "thresholds", {}),
+                )
+            )
+            text_at, pair_at = text_at + n, pair_at + m
+        return results
+
+    def _encode(self, texts: list[str], pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Type probabilities of ``texts`` and stance probabilities of ``pairs`` in length-sorted batches."""
+        import torch
+
+        tokenizer, network = self.labeler.tokenizer, self.labeler.network
+        max_length = int(self.labeler.config.max_length)
+        rows = _tokenize(tokenizer, texts, pairs, max_length)
+        n_types, n_stances = len(self.taxonomy.type_names), len(self.taxonomy.stances)
+        type_out = np.zeros((len(texts), n_types), dtype=np.float32)
+        stance_out = np.zeros((len(pairs), n_stances), dtype=np.float32)
+        pad_id = tokenizer.pad_token_id or 0
+        network.eval()
+        with torch.inference_mode():
+            for batch in length_batches(
+                [len(r[0]) for r in rows], self.settings.batch_size, self.settings.max_batch_tokens
+            ):
+                inputs = _pad([rows[i] for i in batch], pad_id)
+                output = network(**inputs)
+                is_type = np.array([i < len(texts) for i in batch])
+                index = np.array(batch)
+                if is_type.any():
+                    type_out[index[is_type]] = (
+                        torch.sigmoid(output["type_logits"][torch.from_numpy(is_type)]).float().numpy()
+                    )
+                if (~is_type).any():
+                    logits = output["stance_logits"][torch.from_numpy(~is_type)]
+                    stance_out[index[~is_type] - len(texts)] = torch.softmax(logits.float(), dim=-1).numpy()
+        return type_out, stance_out
+
+    # ---------------------------------------------------------------------------------------------- cache
+    def _remember(self, groups: list[tuple[list[str], list[str]]], results: list[list[ParagraphPrediction]]) -> None:
+        if not self.settings.cache_size:
+            return
+        with self._cache_lock:
+            for (texts, targets), predictions in zip(groups, results):
+                for text, prediction in zip(texts, predictions):
+                    key = (" ".join(text.split()), tuple(targets))
+                    self._cache[key] = prediction
+                    self._cache.move_to_end(key)
+            while len(self._cache) > self.settings.cache_size:
+                self._cache.popitem(last=False)
+
+    def _lookup(self, texts: list[str], targets: tuple[str, ...]) -> list[ParagraphPrediction | None]:
+        with self._cache_lock:
+            return [self._cache.get((" ".join(t.split()), targets)) for t in texts]
+
+
+def _unique(items: list) -> tuple[list, np.ndarray]:
+    """The distinct items in first-seen order, and for each input its row among them."""
+    rows: dict = {}
+    index = np.array([rows.setdefault(item, len(rows)) for item in items], dtype=np.int64)
+    return list(rows), index
+
+
+def _has_probabilities(labeler: Any) -> bool:
+    return all(
+        callable(getattr(labeler, a, None)) for a in ("type_probabilities", "stance_probabilities")
+    ) and hasattr(labeler, "thresholds")
+
+
+def _tokenize(tokenizer: Any, texts: list[str], pairs: list[tuple[str, str]], max_length: int) -> list[tuple]:
+    """``(input_ids, token_type_ids)`` per input: the texts first, then the pairs."""
+    rows: list[tuple] = []
+    if texts:
+        encoded = tokenizer(texts, truncation=True, max_length=max_length)
+        rows += list(zip(encoded["input_ids"], encoded.get("token_type_ids") or [None] * len(texts)))
+    if pairs:
+        encoded = tokenizer(
+            [a for a, _ in pairs], [b for _, b in pairs], truncation="only_second", max_length=max_length
+        )
+        rows += list(zip(encoded["input_ids"], encoded.get("token_type_ids") or [None] * len(pairs)))
+    return rows
+
+
+def _pad(rows: list[tuple], pad_id: int) -> dict[str, Any]:
+    import torch
+
+    width = max(len(ids) for ids, _ in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    types = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, (ids, token_types) in enumerate(rows):
+        input_ids[i, : len(ids)] = torch.tensor(ids)
+        attention[i, : len(ids)] = 1
+        if token_types is not None:
+            types[i, : len(ids)] = torch.tensor(token_types)
+    inputs = {"input_ids": input_ids, "attention_mask": attention}
+    if rows[0][1] is not None:
+        inputs["token_type_ids"] = types
+    return inputs
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length: at most ``batch_size`` rows and ``max_batch_tokens``
+    padded tokens each (a single longer row still gets its own batch).
+
+    Example:
+        >>> length_batches([5, 1, 9, 2], batch_size=2, max_batch_tokens=100)
+        [[1, 3], [0, 2]]
+        >>> length_batches([5, 1, 9, 2], batch_size=4, max_batch_tokens=10)
+        [[1, 3, 0], [2]]
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) >= batch_size or lengths[i] * (len(current) + 1) > max_batch_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    return batches + ([current] if current else [])
+
+
+def build_predictions(
+    texts: list[str],
+    targets: list[str],
+    type_probs: np.ndarray,
+    stance_probs: np.ndarray,
+    taxonomy: Any,
+    thresholds: dict[str, float],
+) -> list[ParagraphPrediction]:
+    """Predictions from probabilities, exactly as the labellers' own ``predict`` builds them.
+
+    ``stance_probs`` holds one row per (paragraph, target), paragraph-major.
+    """
+    names, stances = taxonomy.type_names, taxonomy.stances
+    cut = np.array([thresholds.get(n, 0.5) for n in names])
+    results = []
+    for i, text in enumerate(texts):
+        probs = type_probs[i]
+        rows = stance_probs[i * len(targets) : (i + 1) * len(targets)]
+        results.append(
+            ParagraphPrediction(
+                text=text,
+                types=[n for n, p, t in zip(names, probs, cut) if p >= t],
+                type_scores={n: round(float(p), 6) for n, p in zip(names, probs)},
+                stance={tg: stances[int(r.argmax())] for tg, r in zip(targets, rows)},
+                stance_scores={
+                    tg: {s: round(float(p), 6) for s, p in zip(stances, r)} for tg, r in zip(targets, rows)
+                },
+            )
+        )
+    return results

@@ -1,0 +1,47 @@
+"""Speed and size helpers: percentiles, the latency budget, peak memory and model size on disk."""
+
+from __future__ import annotations
+
+import json
+
+from stancewire.eval.speed import PeakMemory, SpeedResult, model_size_mb, percentiles_ms, time_calls
+
+
+def test_percentiles_in_milliseconds():
+    assert percentiles_ms([0.001, 0.002, 0.003]) == (2.0, 2.9)
+    assert percentiles_ms([]) == (None, None)
+
+
+def test_time_calls_runs_warmup_untimed_and_stops_at_the_budget_after_min_runs():
+    calls = []
+    durations = time_calls(calls.append, runs=50, warmup=2, budget_seconds=0.0, min_runs=5)
+    assert len(durations) == 5 and calls == [0, 1, 0, 1, 2, 3, 4]
+    assert len(time_calls(calls.append, runs=7, warmup=0)) == 7
+
+
+def test_peak_memory_sees_a_large_allocation():
+    with PeakMemory() as peak:
+        block = bytearray(80 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
+    assert peak.mb >= 60
+    del block
+
+
+def test_model_size_from_folder_saved_files_or_referenced_weights(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "weights.bin").write_bytes(b"\0" * 2 * 1024 * 1024)
+    assert model_size_mb(object(), folder) == 2.0
+
+    class SavesConfigOnly:
+        path = str(folder / "weights.bin")
+
+        def save_pretrained(self, directory):
+            (tmp_path / "unused").mkdir(exist_ok=True)
+            with open(f"{directory}/config.json", "w") as handle:
+                json.dump({"weights": self.path}, handle)
+
+    size = model_size_mb(SavesConfigOnly())
+    assert 2.0 < size < 2.01  # the small config plus the 2 MiB of weights it points to
+    assert model_size_mb(object()) is None
+    assert SpeedResult(1.0, 8, 2.0, 3.0, 4.0, 5.0, latency_runs=3).to_dict()["latency_runs"] == 3
