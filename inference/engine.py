@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from stancewire.models.labeler_base import check_targets, check_texts
+from stancewire.models.labeler_base import build_predictions, check_targets, check_texts
 from stancewire.models.predictions import ParagraphPrediction
 
 Group = tuple[Sequence[str], Sequence[str]]
@@ -333,35 +333,3 @@ def length_batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: in
             current = []
         current.append(i)
     return batches + ([current] if current else [])
-
-
-def build_predictions(
-    texts: list[str],
-    targets: list[str],
-    type_probs: np.ndarray,
-    stance_probs: np.ndarray,
-    taxonomy: Any,
-    thresholds: dict[str, float],
-) -> list[ParagraphPrediction]:
-    """Predictions from probabilities, exactly as the labellers' own ``predict`` builds them.
-
-    ``stance_probs`` holds one row per (paragraph, target), paragraph-major.
-    """
-    names, stances = taxonomy.type_names, taxonomy.stances
-    cut = np.array([thresholds.get(n, 0.5) for n in names])
-    results = []
-    for i, text in enumerate(texts):
-        probs = type_probs[i]
-        rows = stance_probs[i * len(targets) : (i + 1) * len(targets)]
-        results.append(
-            ParagraphPrediction(
-                text=text,
-                types=[n for n, p, t in zip(names, probs, cut) if p >= t],
-                type_scores={n: round(float(p), 6) for n, p in zip(names, probs)},
-                stance={tg: stances[int(r.argmax())] for tg, r in zip(targets, rows)},
-                stance_scores={
-                    tg: {s: round(float(p), 6) for s, p in zip(stances, r)} for tg, r in zip(targets, rows)
-                },
-            )
-        )
-    return results

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from stancewire.models.predictions import ParagraphPrediction
+from stancewire.models.taxonomy import Taxonomy
 
 
 class ProbabilisticLabeler:
@@ -33,27 +34,44 @@ class ProbabilisticLabeler:
         targets = check_targets(targets)
         if not texts:
             return []
-        names, stances = self.taxonomy.type_names, self.taxonomy.stances
         type_probs = self.type_probabilities(texts, batch_size)
         pairs = [(target, text) for text in texts for target in targets]
-        stance_probs = self.stance_probabilities(pairs, batch_size) if pairs else np.zeros((0, len(stances)))
-        thresholds = np.array([self.thresholds.get(n, 0.5) for n in names])
-        results = []
-        for i, text in enumerate(texts):
-            probs = type_probs[i]
-            rows = stance_probs[i * len(targets) : (i + 1) * len(targets)]
-            results.append(
-                ParagraphPrediction(
-                    text=text,
-                    types=[n for n, p, t in zip(names, probs, thresholds) if p >= t],
-                    type_scores={n: round(float(p), 6) for n, p in zip(names, probs)},
-                    stance={tg: stances[int(r.argmax())] for tg, r in zip(targets, rows)},
-                    stance_scores={
-                        tg: {s: round(float(p), 6) for s, p in zip(stances, r)} for tg, r in zip(targets, rows)
-                    },
-                )
-            )
+        width = len(self.taxonomy.stances)
+        stance_probs = self.stance_probabilities(pairs, batch_size) if pairs else np.zeros((0, width))
+        results = build_predictions(texts, targets, type_probs, stance_probs, self.taxonomy, self.thresholds)
         return results[0] if single else results
+
+
+def build_predictions(
+    texts: list[str],
+    targets: list[str],
+    type_probs: np.ndarray,
+    stance_probs: np.ndarray,
+    taxonomy: Taxonomy,
+    thresholds: dict[str, float],
+) -> list[ParagraphPrediction]:
+    """Predictions from probabilities, exactly as the labellers' own ``predict`` builds them.
+
+    ``stance_probs`` holds one row per (paragraph, target), paragraph-major.
+    """
+    names, stances = taxonomy.type_names, taxonomy.stances
+    cut = np.array([thresholds.get(n, 0.5) for n in names])
+    results = []
+    for i, text in enumerate(texts):
+        probs = type_probs[i]
+        rows = stance_probs[i * len(targets) : (i + 1) * len(targets)]
+        results.append(
+            ParagraphPrediction(
+                text=text,
+                types=[n for n, p, t in zip(names, probs, cut) if p >= t],
+                type_scores={n: round(float(p), 6) for n, p in zip(names, probs)},
+                stance={tg: stances[int(r.argmax())] for tg, r in zip(targets, rows)},
+                stance_scores={
+                    tg: {s: round(float(p), 6) for s, p in zip(stances, r)} for tg, r in zip(targets, rows)
+                },
+            )
+        )
+    return results
 
 
 def check_texts(texts: list[Any]) -> list[str]:
