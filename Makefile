@@ -12,7 +12,7 @@ STAMP := $(VENV)/.stancewire-install
 INSTALL_KEY := $(shell cat pyproject.toml | sha1sum | cut -c1-16)-$(CURDIR)
 PYTEST_ARGS ?=
 
-.PHONY: install test test-fast demo lint train-default train-baselines clean
+.PHONY: install test test-slow test-all demo lint train-default train-baselines clean
 
 install:
 	@test -x $(PY) || ($(PYTHON) -m venv $(VENV) && $(PIP) install -q --upgrade pip)
@@ -22,11 +22,16 @@ install:
 		$(PIP) install -q -e '.[dev]' && echo "$(INSTALL_KEY)" > $(STAMP); \
 	fi
 
+# `make test` (and CI) runs the tests not marked slow; `make test-slow` runs those that load real weights,
+# start servers or a browser; `make test-all` runs both.
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
-
-test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: install
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+test-all: install
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

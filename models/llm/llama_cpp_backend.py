@@ -107,6 +107,9 @@ class LlamaCppLLM:
 
             grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
         model = self.model
+        # Forget the previous prompt: reusing its cached prefix changes the batch shapes, hence the float
+        # rounding, and greedy decoding can then differ from a fresh run on the same messages.
+        model.reset()
         model.set_seed(seed)
         try:
             result = model.create_chat_completion(

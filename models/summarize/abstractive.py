@@ -68,6 +68,9 @@ def guarded_summary(
     if draft and first.passed:
         return _llm_summary(doc, draft, method, first, first, started)
     retry = correction_messages(messages, first, facts)
+    retry_tokens = sum(llm.count_tokens(m["content"]) for m in retry) + PROMPT_MARGIN + max_new_tokens
+    if retry_tokens > llm.context_length:  # the list of errors pushed the prompt out of the window
+        return replace(fallback(), guard_before=first, fallback=True, seconds=time.perf_counter() - started)
     second_draft = _generate(llm, retry, max_sentences, max_new_tokens)
     second = check_faithfulness(" ".join(second_draft), facts)
     if second_draft and second.passed:
@@ -174,7 +177,8 @@ class LLMSummarizer:
         return pack_chunks(_units(text), budget, self.llm.count_tokens)[0], kind
 
     def _text_budget(self) -> int:
-        overhead = self.llm.count_tokens(summary_messages("", self.max_sentences, "parts")[1]["content"] + " " + "x")
+        prompt = summary_messages("", self.max_sentences, "parts")
+        overhead = sum(self.llm.count_tokens(message["content"]) for message in prompt)
         budget = self.llm.context_length - self.max_new_tokens - overhead - PROMPT_MARGIN
         if budget < 32:
             raise ValueError(

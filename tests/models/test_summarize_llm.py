@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from stancewire.cli_summarise import summarise as summarise_command
 from stancewire.models.llm import LLMError
 from stancewire.models.summarize import load_summarizer
-from stancewire.models.summarize.abstractive import HybridSummarizer, LLMSummarizer, pack_chunks
+from stancewire.models.summarize.abstractive import PROMPT_MARGIN, HybridSummarizer, LLMSummarizer, pack_chunks
 from stancewire.models.summarize.documents import load_documents, summarise_path
-from stancewire.models.summarize.prompts import clean_output
+from stancewire.models.summarize.prompts import clean_output, summary_messages
 
 ARTICLE = (
     "Israeli strikes have killed 33,300 people in Gaza since October, according to the Gaza health ministry.\n\n"
@@ -126,6 +126,15 @@ def test_long_articles_are_summarised_map_reduce_within_the_context():
     joined = "".join(p.split("\n\n", 1)[1].replace("\n\n", "") for p in parts)
     assert joined == "".join(paragraphs)  # every paragraph went into exactly one chunk, in order
     assert summary.text == "The rebels advanced overnight." and summary.method == "abstractive.llm.v1"
+
+
+def test_no_retry_when_the_stricter_prompt_would_overflow_the_context():
+    prompt = summary_messages(ARTICLE, 2)
+    fits = sum(len(m["content"].split()) for m in prompt) + 40 + PROMPT_MARGIN + 5  # 5 tokens to spare
+    llm = ScriptedLLM("Strikes killed 1,000 people.", context_length=fits)
+    summary = LLMSummarizer(llm=llm, max_sentences=2, max_new_tokens=40).summarise(ARTICLE)
+    assert summary.fallback and summary.guard_before.unsupported_numbers == ["1,000"]
+    assert len(llm.calls) == 1 and llm.calls[0] == prompt
 
 
 def test_a_context_too_small_for_any_article_is_an_error():
