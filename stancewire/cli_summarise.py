@@ -27,8 +27,8 @@ def summarise(
     llm: Annotated[
         str | None,
         typer.Option(
-            help="LLM spec for llm/hybrid: 'llama-cpp[:FILE.gguf]', 'transformers:ID_OR_PATH[#FILE.gguf]' or "
-            "'openai:URL#MODEL'. Default: the bundled SmolLM2."
+            help="LLM spec for llm/hybrid: 'llama-cpp' or 'llama-cpp:FILE.gguf', 'transformers:ID_OR_PATH' "
+            "(add '#FILE.gguf' for a GGUF file in it), or 'openai:URL#MODEL'. Default: the bundled SmolLM2."
         ),
     ] = None,
     out: Annotated[
