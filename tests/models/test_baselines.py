@@ -108,3 +108,12 @@ def test_zero_shot_llm_parses_strictly_and_never_crashes():
     assert schema["properties"]["stance"]["required"] == ["Russia"]
     model.predict(texts[0], targets=["Russia"])
     assert model.calls == 4  # cached
+
+
+def test_zero_shot_embed_saves_its_config_and_loads_back(tmp_path):
+    from stancewire.models.baseline_zeroshot import ZeroShotEmbed
+
+    ZeroShotEmbed(encoder_name="minilm").save_pretrained(tmp_path)
+    loaded = load_labeler(tmp_path)
+    assert isinstance(loaded, ZeroShotEmbed)
+    assert loaded.encoder_name == "minilm" and loaded.taxonomy.type_names[0] == "call_for_ceasefire"
