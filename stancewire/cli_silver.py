@@ -78,15 +78,19 @@ def silver(
         err_console.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False, soft_wrap=True)
     console.print(
         f"{report.labelled} of {report.paragraphs} paragraphs labelled ({report.failed} failed) by {report.model} "
-        f"[{report.method}, {report.prompt}] -> {report.out}"
+        f"({report.method}, prompt {report.prompt}) -> {report.out}",
+        markup=False,
+        highlight=False,
     )
     console.print(
         f"LLM calls {report.llm_calls}, cache hits {report.cache_hits}, near-miss labels mapped {report.mapped}, "
         f"mean confidence {_fmt(report.mean_confidence)}, agreement with {report.classifier or 'no classifier'} "
-        f"{_fmt(report.mean_classifier_agreement)}"
+        f"{_fmt(report.mean_classifier_agreement)}",
+        markup=False,
+        highlight=False,
     )
     if report.failed:
-        console.print(f"Failures (with the model's answers): {report.failed_path}")
+        console.print(f"Failures (with the model's answers): {report.failed_path}", markup=False)
 
 
 @review_app.command("export")
@@ -112,7 +116,7 @@ def export(
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     for path in paths:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", markup=False)
 
 
 @review_app.command("import")

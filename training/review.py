@@ -6,9 +6,8 @@ writes a CSV (or Label Studio tasks, see :mod:`stancewire.training.silver_labels
 reviewer edits the ``types`` and ``stance`` columns (pre-filled with the LLM's labels), sets ``decision`` to
 ``accept`` or ``edit`` (blank or ``skip`` leaves the row out) and names themselves in ``annotator``.
 
-``import_review`` merges the decisions into a gold file in our article schema. Each gold paragraph keeps a
-``review`` block saying who labelled it (the annotator, and whether they corrected or accepted the LLM),
-which model and prompt proposed the labels, and when it was imported.
+``import_review`` merges the decisions into a gold file in our schema; each gold paragraph keeps a ``review``
+block: who labelled it (annotator; corrected or accepted the LLM), the LLM's proposal, and when.
 """
 
 from __future__ import annotations
@@ -233,20 +232,15 @@ def write_csv(items: Sequence[ReviewItem], out: Path, taxonomy: Taxonomy) -> lis
                     "weakest": "; ".join(item.weakest()) or "; ".join(item.problems)[:300],
                     "classifier_agreement": "" if item.agreement is None else f"{item.agreement:.3f}",
                     "disputed": "; ".join(clf.get("disputed", [])), "text": item.text,
-                    "targets": "; ".join(item.targets), "llm_types": format_types(item.types),
+                    "targets": "; ".join(item.targets), "llm_types": "; ".join(item.types),
                     "llm_stance": format_stance(item.stance) if item.status == "ok" else "",
-                    "classifier_types": format_types(clf.get("types", [])),
+                    "classifier_types": "; ".join(clf.get("types", [])),
                     "classifier_stance": format_stance(clf.get("stance", {})),
-                    "types": format_types(item.types), "stance": format_stance(item.stance),
+                    "types": "; ".join(item.types), "stance": format_stance(item.stance),
                     "decision": "", "annotator": "", "note": "", "model": item.model, "prompt": item.prompt,
                 }
             )  # fmt: skip
     return [out]
-
-
-def format_types(types: Sequence[str]) -> str:
-    """``"diplomacy; accusation"``."""
-    return "; ".join(types)
 
 
 def format_stance(stance: dict[str, str]) -> str:
