@@ -22,15 +22,22 @@ ABSENT_LOGIT = -20.0  # intercept of a label or class never seen in training: ef
 
 
 def fit_tfidf_logreg(
-    train: Sequence[Article], dev: Sequence[Article], taxonomy: Taxonomy | None = None, C: float = 4.0
+    train: Sequence[Article],
+    dev: Sequence[Article],
+    taxonomy: Taxonomy | None = None,
+    C: float = 4.0,
+    silver: Sequence[Article] = (),
+    silver_weight: float = 0.5,
 ) -> TfidfLogReg:
     """TF-IDF (1-2 grams, sublinear tf) + logistic regression, thresholds tuned on ``dev``.
+
+    ``silver`` articles (LLM labels) join the training rows with sample weight ``silver_weight``.
 
     Example:
         >>> model = fit_tfidf_logreg(train_articles, dev_articles)  # doctest: +SKIP
     """
     taxonomy = load_taxonomy(taxonomy)
-    texts, labels, pairs, stances = _training_rows(train, taxonomy)
+    texts, labels, pairs, stances, weights = _weighted_rows(train, silver, silver_weight, taxonomy)
     vectorizers = {
         "paragraph": TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32),
         "pair": TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32),
@@ -39,7 +46,7 @@ def fit_tfidf_logreg(
     x_pair = vectorizers["pair"].fit_transform([mark_target(t, p) for t, p in pairs])
     model = TfidfLogReg(
         taxonomy,
-        weights=_fit_heads(x_par, labels, x_pair, stances, len(taxonomy.stances), C),
+        weights=_fit_heads(x_par, labels, x_pair, stances, len(taxonomy.stances), C, weights),
         vocabularies={k: {t: int(i) for t, i in v.vocabulary_.items()} for k, v in vectorizers.items()},
         idf={k: v.idf_.astype(np.float32) for k, v in vectorizers.items()},
     )
@@ -52,15 +59,30 @@ def fit_embed_logreg(
     taxonomy: Taxonomy | None = None,
     encoder_name: str = "minilm",
     C: float = 2.0,
+    silver: Sequence[Article] = (),
+    silver_weight: float = 0.5,
 ) -> EmbedLogReg:
-    """Frozen sentence embeddings + logistic regression, thresholds tuned on ``dev``."""
+    """Frozen sentence embeddings + logistic regression, thresholds tuned on ``dev``.
+
+    ``silver`` articles (LLM labels) join the training rows with sample weight ``silver_weight``.
+    """
     taxonomy = load_taxonomy(taxonomy)
-    texts, labels, pairs, stances = _training_rows(train, taxonomy)
+    texts, labels, pairs, stances, weights = _weighted_rows(train, silver, silver_weight, taxonomy)
     model = EmbedLogReg(taxonomy, weights=_placeholder_weights(taxonomy), encoder_name=encoder_name)
     x_par = model.paragraph_features(texts)
     x_pair = model.pair_features(pairs)
-    model.weights = _fit_heads(x_par, labels, x_pair, stances, len(taxonomy.stances), C)
+    model.weights = _fit_heads(x_par, labels, x_pair, stances, len(taxonomy.stances), C, weights)
     return _with_thresholds(model, dev)
+
+
+def _weighted_rows(gold: Sequence[Article], silver: Sequence[Article], silver_weight: float, taxonomy: Taxonomy):
+    """Rows of gold then silver articles, with a sample weight for paragraph rows and one for pair rows."""
+    texts, labels, pairs, stances = _training_rows([*gold, *silver], taxonomy)
+    n_gold_texts = sum(len(a.paragraphs) for a in gold)
+    n_gold_pairs = sum(len(p.stance) for a in gold for p in a.paragraphs)
+    text_weight = np.where(np.arange(len(texts)) < n_gold_texts, 1.0, silver_weight)
+    pair_weight = np.where(np.arange(len(pairs)) < n_gold_pairs, 1.0, silver_weight)
+    return texts, labels, pairs, stances, (text_weight, pair_weight)
 
 
 def _training_rows(articles: Sequence[Article], taxonomy: Taxonomy):
@@ -77,17 +99,24 @@ def _training_rows(articles: Sequence[Article], taxonomy: Taxonomy):
     return texts, np.array(labels, dtype=bool), pairs, np.array(stances, dtype=int)
 
 
-def _fit_heads(x_par, labels: np.ndarray, x_pair, stances: np.ndarray, num_stances: int, C: float) -> dict:
+def _fit_heads(
+    x_par, labels: np.ndarray, x_pair, stances: np.ndarray, num_stances: int, C: float, weights=(None, None)
+) -> dict:
+    text_weight, pair_weight = weights
     type_coef = np.zeros((labels.shape[1], x_par.shape[1]), dtype=np.float32)
     type_intercept = np.full(labels.shape[1], ABSENT_LOGIT, dtype=np.float32)
     for j in range(labels.shape[1]):
         if labels[:, j].any() and not labels[:, j].all():
-            clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(x_par, labels[:, j])
+            clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(
+                x_par, labels[:, j], sample_weight=text_weight
+            )
             type_coef[j], type_intercept[j] = clf.coef_[0], clf.intercept_[0]
     stance_coef = np.zeros((num_stances, x_pair.shape[1]), dtype=np.float32)
     stance_intercept = np.full(num_stances, ABSENT_LOGIT, dtype=np.float32)
     if len(np.unique(stances)) > 1:
-        clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(x_pair, stances)
+        clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(
+            x_pair, stances, sample_weight=pair_weight
+        )
         coef = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_[0] / 2, clf.coef_[0] / 2])
         intercept = (
             clf.intercept_ if len(clf.classes_) > 2 else np.array([-clf.intercept_[0] / 2, clf.intercept_[0] / 2])

@@ -39,8 +39,6 @@ from stancewire.training.silver_run import SilverConfig, run_silver
 
 METRICS = ("types_macro_f1", "types_micro_f1", "stance_semeval_f1", "stance_macro_f1")
 """Reported metrics: types macro/micro-F1, stance F1 over favor/against (SemEval) and over all three classes."""
-SILVER_WEIGHTED_KINDS = frozenset({"paragraph-classifier"})
-"""Kinds whose trainer reads ``TrainingConfig.silver`` (weighted rows); for the others silver is merged into train."""
 
 
 @dataclasses.dataclass
@@ -127,7 +125,7 @@ def run_experiment(config: ExperimentConfig, progress=None, llm: Any = None) -> 
     reports, rows = {}, {}
     for name, floor in variants.items():
         model_dir = out / "models" / _slug(name)
-        result = train(_training_config(config, out, model_dir, floor, silver_articles))
+        result = train(_training_config(config, out, model_dir, floor))
         reports[name] = evaluator.evaluate(result.model)
         rows[name] = {
             "silver_paragraphs": 0 if floor is None else _count_kept(silver_articles, floor),
@@ -153,7 +151,7 @@ def run_experiment(config: ExperimentConfig, progress=None, llm: Any = None) -> 
         "silver_run": {**silver.to_dict(), "seconds": round(labelling_seconds, 1)},
         "silver_quality": quality,
         "variants": rows,
-        "silver_weighting": "weighted rows" if config.model_kind in SILVER_WEIGHTED_KINDS else "merged (weight 1)",
+        "silver_weighting": f"weighted rows (weight {config.silver_weight:g})",
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -215,18 +213,11 @@ class _SilverModel:
 
 
 def _training_config(
-    config: ExperimentConfig, out: Path, model_dir: Path, floor: float | None, silver: Sequence[Article]
+    config: ExperimentConfig, out: Path, model_dir: Path, floor: float | None
 ) -> TrainingConfig:
-    train_file = out / "gold.jsonl"
-    silver_file = None
-    if floor is not None and config.model_kind in SILVER_WEIGHTED_KINDS:
-        silver_file = str(out / "silver.jsonl")
-    elif floor is not None:  # the linear trainers do not read `silver`: merge the kept silver into the train file
-        train_file = out / f"gold_silver_{floor:g}.jsonl"
-        kept = [dataclasses.replace(a, paragraphs=_kept(a, floor)) for a in silver]
-        _write(train_file, load_articles(out / "gold.jsonl") + [a for a in kept if a.paragraphs])
+    silver_file = str(out / "silver.jsonl") if floor is not None else None  # every trainer weighs silver rows
     return TrainingConfig(
-        train=str(train_file),
+        train=str(out / "gold.jsonl"),
         dev=config.dev,
         test=config.test,
         output_dir=str(model_dir),

@@ -6,12 +6,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from stancewire.models.schema import load_articles
 from stancewire.models.taxonomy import load_taxonomy
 from stancewire.training.baselines import fit_embed_logreg, fit_tfidf_logreg
 from stancewire.training.config import TrainingConfig
 from stancewire.training.model_card import write_model_card
-from stancewire.training.trainer import TrainingData, TrainResult, data_statistics, score, train_classifier
+from stancewire.training.trainer import (
+    TrainResult,
+    data_statistics,
+    load_training_data,
+    score,
+    train_classifier,
+)
 
 TRAINERS: dict[str, Callable[..., TrainResult]] = {}
 
@@ -45,12 +50,8 @@ def _train_paragraph_classifier(config: TrainingConfig, progress: bool = False) 
 def _train_linear(config: TrainingConfig, fit: Callable) -> TrainResult:
     started = time.perf_counter()
     taxonomy = load_taxonomy(config.taxonomy)
-    data = TrainingData(
-        train=load_articles(config.train, taxonomy),
-        dev=load_articles(config.dev, taxonomy),
-        test=load_articles(config.test, taxonomy) if config.test else [],
-    )
-    model = fit(data.train, data.dev, taxonomy)
+    data = load_training_data(config, taxonomy)  # silver below the confidence floor is already dropped
+    model = fit(data.train, data.dev, taxonomy, silver=data.silver, silver_weight=config.silver_weight)
     metrics = {"dev": score(model, data.dev)}
     if data.test:
         metrics["test"] = score(model, data.test)
@@ -69,4 +70,4 @@ def _train_tfidf(config: TrainingConfig, progress: bool = False) -> TrainResult:
 
 @register_trainer("embed-logreg")
 def _train_embed(config: TrainingConfig, progress: bool = False) -> TrainResult:
-    return _train_linear(config, lambda train, dev, taxonomy: fit_embed_logreg(train, dev, taxonomy))
+    return _train_linear(config, fit_embed_logreg)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
+
 from stancewire.models.taxonomy import DEFAULT_TAXONOMY
 from stancewire.training.config import TrainingConfig
 from stancewire.training.distill_experiment import ExperimentConfig, run_experiment, split_gold
@@ -98,3 +101,31 @@ def test_keep_share_sets_the_threshold_from_the_silver_confidences(make_article)
     assert resolve_threshold(ExperimentConfig(out="x", keep_share=0.5), silver) == 0.7
     assert resolve_threshold(ExperimentConfig(out="x", keep_share=1.0), silver) == 0.1
     assert resolve_threshold(ExperimentConfig(out="x", threshold=0.3), silver) == 0.3
+
+
+@pytest.mark.parametrize("fit_name", ["fit_tfidf_logreg", "fit_embed_logreg"])
+def test_linear_baselines_train_on_weighted_silver(make_article, fit_name, monkeypatch):
+    """Silver rows reach the logistic regressions with the silver weight (gold rows weigh 1)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from stancewire.models.schema import article_from_record
+    from stancewire.training import baselines
+
+    if fit_name == "fit_embed_logreg":  # no real encoder in unit tests: fixed random features instead
+        monkeypatch.setattr(baselines.EmbedLogReg, "paragraph_features", lambda self, t: np.random.rand(len(t), 4))
+        monkeypatch.setattr(baselines.EmbedLogReg, "pair_features", lambda self, p: np.random.rand(len(p), 4))
+    seen = []
+    original_fit = LogisticRegression.fit
+
+    def recording_fit(self, x, y, sample_weight=None):
+        seen.append(None if sample_weight is None else sorted(set(np.round(sample_weight, 3))))
+        return original_fit(self, x, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(LogisticRegression, "fit", recording_fit)
+    texts = ["Shelling hit Rafah overnight.", "Talks resumed in Cairo.", "Israel agreed to a truce."]
+    records = [make_article(name, [f"{t} ({name})" for t in texts]) for name in ("g1", "s1")]
+    for record in records:
+        record["paragraphs"][2]["stance"]["ceasefire"] = "favor"
+    gold, silver = [article_from_record(records[0])], [article_from_record(records[1])]
+    getattr(baselines, fit_name)(gold, gold, silver=silver, silver_weight=0.25)
+    assert seen and all(weights == [0.25, 1.0] for weights in seen)
