@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -30,17 +31,34 @@ def label(
     workers: Annotated[int, typer.Option(help="Summary worker threads (each loads its own LLM).")] = 1,
     resume: Annotated[bool, typer.Option(help="Continue an earlier run: skip articles already in --out.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --out instead of refusing.")] = False,
-    output_format: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="jsonl (default), csv or parquet; --engine ray: parquet only.")
+    ] = None,
     model: Annotated[str, typer.Option(help="Labeller name or saved model folder.")] = "default",
     summarizer: Annotated[str, typer.Option(help="Summarisation method (with --summarise).")] = "hybrid",
     llm: Annotated[str | None, typer.Option(help="LLM spec for LLM summarisers, e.g. 'llama-cpp:/m.gguf'.")] = None,
     max_mb: Annotated[float, typer.Option(help="Refuse files larger than this many megabytes.")] = 5.0,
     quantize: Annotated[bool, typer.Option(help="Run the encoder with dynamic int8 quantisation.")] = False,
-    threads: Annotated[str, typer.Option(help="Torch threads: a number, or 'auto' (one per idle core).")] = "auto",
+    threads: Annotated[
+        str, typer.Option(help="Torch threads: a number, or 'auto' (one per idle core); --engine ray: per actor.")
+    ] = "auto",
+    engine: Annotated[
+        str, typer.Option(help="local (this process) or ray (Ray Data; needs the 'ray' extra, see docs/scaling.md).")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="--engine ray: 'auto' (this machine's cluster) or ray://HOST:PORT; default: start Ray here."
+        ),
+    ] = None,
+    actors: Annotated[
+        int | None, typer.Option(help="--engine ray: labelling actors, each loading the model once (default 2).")
+    ] = None,
 ) -> None:
     """Label every article under FOLDER: one record per article, resumable, with a closing report.
 
-    Exit code 0 when every file was labelled, 1 when some failed (see errors.jsonl), 2 on a usage error.
+    With --engine ray, OUT is a folder of Parquet shards (plus errors.jsonl) and summaries run in --workers
+    actors. Exit code 0 when every file was labelled, 1 when some failed (see errors.jsonl), 2 on a usage error.
     """
     from rich.progress import (
         BarColumn,
@@ -51,23 +69,30 @@ def label(
         TimeRemainingColumn,
     )
 
-    from stancewire.inference.analyzer import Analyzer
-    from stancewire.inference.batch import BatchSettings, label_folder
+    from stancewire.inference.batch import BatchSettings
+    from stancewire.inference.ray_engine import RayNotInstalled
 
     try:
+        if engine not in ENGINE_FORMATS:
+            raise ValueError(f"Unknown --engine {engine!r}; expected one of {sorted(ENGINE_FORMATS)}.")
         settings = BatchSettings(
             targets=[t.strip() for t in targets.split(",") if t.strip()] if targets is not None else None,
             summarise=summarise,
             workers=workers,
             resume=resume,
             overwrite=overwrite,
-            format=output_format,
+            format=output_format or ENGINE_FORMATS[engine],
             max_bytes=int(max_mb * 1_000_000),
         )
-        method = summarizer if summarise else None  # labelling alone never builds a summariser or an LLM
-        analyzer = Analyzer.load(model, summarizer=method, llm=llm, quantize=quantize, num_threads=_threads(threads))
-    except (FileNotFoundError, ValueError, TypeError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        options = {"model": model, "summarizer": summarizer, "llm": llm, "quantize": quantize, "threads": threads}
+        if engine == "ray":
+            run = _ray_run(folder, out, settings, address=address, actors=actors, **options)
+        elif address is not None or actors is not None:
+            raise ValueError("--address and --actors go with --engine ray; add --engine ray or leave them out.")
+        else:
+            run = _local_run(folder, out, settings, **options)
+    except (FileNotFoundError, ValueError, TypeError, RayNotInstalled) as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)  # "[ray]" is not markup
         raise typer.Exit(2) from None
     columns = (
         TextColumn("[bold]labelling"),
@@ -87,7 +112,7 @@ def label(
             bar.update(task, total=state.files_total, completed=state.files_done, rates=rates)
 
         try:
-            report = label_folder(folder, out, analyzer, settings, progress=show)
+            report = run(show)
         except (FileExistsError, NotADirectoryError, ValueError) as exc:
             err_console.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
@@ -98,6 +123,37 @@ def label(
     if report.failed:
         err_console.print(f"[red]{report.failed} failed[/red]; every reason is in {report.errors_path}.")
         raise typer.Exit(1)
+
+
+ENGINE_FORMATS = {"local": "jsonl", "ray": "parquet"}  # --engine -> its default --format
+
+
+def _local_run(folder: Path, out: Path, settings, *, model, summarizer, llm, quantize, threads):
+    """Load the model here; returns ``progress -> report`` running the local engine."""
+    from stancewire.inference.analyzer import Analyzer
+    from stancewire.inference.batch import label_folder
+
+    method = summarizer if settings.summarise else None  # labelling alone never builds a summariser or an LLM
+    analyzer = Analyzer.load(model, summarizer=method, llm=llm, quantize=quantize, num_threads=_threads(threads))
+    return lambda show: label_folder(folder, out, analyzer, settings, progress=show)
+
+
+def _ray_run(folder: Path, out: Path, settings, *, model, summarizer, llm, quantize, threads, address, actors):
+    """Check Ray is there; returns ``progress -> report`` running the Ray engine (the actors load the model)."""
+    import logging
+
+    from stancewire.inference.ray_engine import RaySettings, check_ray_settings, label_folder_ray, require_ray
+    from stancewire.inference.stages import AnalyzerRecipe
+
+    check_ray_settings(settings)
+    require_ray()
+    per_actor = _threads(threads)
+    ray_settings = RaySettings(
+        address=address, actors=2 if actors is None else actors, cpus_per_actor=1 if per_actor == "auto" else per_actor
+    )
+    recipe = AnalyzerRecipe(model=model, summarizer=summarizer, llm=llm, quantize=quantize)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # the CLI draws its own progress; keep Ray's INFO out
+    return lambda show: label_folder_ray(folder, out, recipe, settings, ray_settings, progress=show)
 
 
 def _report_table(report) -> Table:
