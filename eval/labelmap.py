@@ -18,11 +18,11 @@ appearance plus ``none_of_ours``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stancewire.models.jsonfile import read_json_file
 from stancewire.models.predictions import ParagraphPrediction
 from stancewire.models.taxonomy import LabelDef, Taxonomy
 
@@ -147,11 +147,4 @@ class LabelMap:
     @classmethod
     def from_file(cls, path: str | Path) -> LabelMap:
         """Read a label map JSON file."""
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"No label map file at {path}.")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{exc.lineno}: label map is not valid JSON ({exc.msg}).") from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_json_file(path, "label map"), source=str(path))

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from stancewire.models.jsonfile import read_json_file
+
 SCHEMA_VERSION = "stancewire.eval-results.v1"
 """Bump the trailing number when a field changes meaning or is removed; readers accept known versions."""
 KNOWN_SCHEMAS = (SCHEMA_VERSION,)
@@ -112,12 +114,7 @@ def read_results(path: str | Path) -> dict[str, Any]:
         ValueError: when the file is not JSON, or has an unknown schema or kind, naming the file.
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No results file at {path}; run `stancewire eval classify|summarise` first.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}).") from None
+    data = read_json_file(path, "results file", hint="Run `stancewire eval classify|summarise` first.")
     if not isinstance(data, dict) or data.get("schema") not in KNOWN_SCHEMAS:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"{path}: field 'schema' is {found!r}; expected one of {list(KNOWN_SCHEMAS)}.")

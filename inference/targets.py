@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from stancewire.models.jsonfile import read_json_file
 from stancewire.models.labeler_base import check_targets
 
 GAZETTEER_PATH = Path(__file__).with_name("gazetteer.json")
@@ -112,13 +113,7 @@ def load_gazetteer(path: str | Path | None = None) -> Gazetteer:
     """
     if path is None:
         return _shipped_gazetteer()
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No gazetteer file at {path}; expected a JSON file like {GAZETTEER_PATH.name}.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg}).") from None
+    data = read_json_file(path, "gazetteer file", hint=f"Expected a JSON file like {GAZETTEER_PATH.name}.")
     return Gazetteer.from_dict(data, source=str(path))
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stancewire.models.jsonfile import read_json_file
+
 STANCE_LABELS: tuple[str, ...] = ("favor", "against", "none")
 
 
@@ -138,10 +140,7 @@ class Taxonomy:
 
             data = yaml.safe_load(text)
         else:
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+            data = read_json_file(path, "taxonomy file")
         return cls.from_dict(data, source=str(path))
 
     def save(self, path: str | Path) -> None:

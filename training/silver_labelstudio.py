@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from stancewire.models.jsonfile import read_json_file
 from stancewire.models.taxonomy import Taxonomy
 from stancewire.training.review import ReviewDecision, ReviewItem, register_exporter
 
@@ -92,10 +93,7 @@ def read_label_studio_decisions(
     A task without an annotation (or only cancelled ones) is skipped. A target the annotator gave no
     stance for counts as ``none``. The annotator is the Label Studio user (e-mail, else id), else ``annotator``.
     """
-    try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+    tasks = read_json_file(path, "Label Studio export")
     if not isinstance(tasks, list):
         raise ValueError(f"{path}: expected a Label Studio JSON export (a list of tasks); got {type(tasks).__name__}.")
     decisions, skipped = [], 0

@@ -161,7 +161,7 @@ def test_results_file_checks_schema_and_reports_render_from_it(tmp_path, classif
     with pytest.raises(ValueError, match=re.escape(f"{bad}: field 'schema' is 'other.v9'; expected one of")):
         read_results(bad)
     bad.write_text("{")
-    with pytest.raises(ValueError, match=re.escape(f"{bad}:1: not valid JSON")):
+    with pytest.raises(ValueError, match=re.escape(f"{bad}:1: results file is not valid JSON")):
         read_results(bad)
     with pytest.raises(ValueError, match=re.escape("Cannot compare a classify run (a) with a summarise run (b).")):
         compare_results(results, {**results, "kind": "summarise"})

@@ -45,7 +45,7 @@ def test_custom_gazetteer_file_and_its_errors(tmp_path):
     with pytest.raises(ValueError, match=re.escape("field 'actors' must be an object {actor: [aliases, ...]}")):
         Gazetteer.from_dict({"actors": ["Israel"]})
     path.write_text("{", encoding="utf-8")
-    with pytest.raises(ValueError, match=re.escape(f"{path}:1: malformed JSON")):
+    with pytest.raises(ValueError, match=re.escape(f"{path}:1: gazetteer file is not valid JSON")):
         load_gazetteer(path)
     with pytest.raises(FileNotFoundError, match=re.escape(f"No gazetteer file at {tmp_path / 'nope.json'}")):
         load_gazetteer(tmp_path / "nope.json")
