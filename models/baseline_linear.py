@@ -8,7 +8,6 @@ Fitting lives in :mod:`stancewire.training.baselines`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +18,8 @@ from safetensors.numpy import load_file, save_file
 
 from stancewire.models.labeler_base import ProbabilisticLabeler
 from stancewire.models.registry import register_kind, shipped_path
+from stancewire.models.saved_config import read_config, write_config
 from stancewire.models.taxonomy import Taxonomy
-from stancewire.models.versions import check_versions, current_versions
 
 TARGET_TOKEN = "xxtargetxx"
 
@@ -90,32 +89,21 @@ class LinearLabeler(ProbabilisticLabeler):
     def save_pretrained(self, directory: str | Path) -> None:
         """Write ``config.json`` and ``weights.safetensors``."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
         arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.weights.items()}
         arrays.update({k: np.ascontiguousarray(v) for k, v in self.extra_arrays().items()})
-        save_file(arrays, str(directory / "weights.safetensors"))
         config = {
             "kind": self.kind,
             "taxonomy": self.taxonomy.to_dict(),
             "thresholds": self.thresholds,
             **self.extra_config(),
-            "versions": current_versions(),
         }
-        (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        write_config(directory, config)
+        save_file(arrays, str(directory / "weights.safetensors"))
 
     @classmethod
     def read_saved(cls, path_or_name: str | Path) -> tuple[Path, dict[str, Any], dict[str, np.ndarray]]:
         """Locate a saved folder (or shipped name) and read its config and arrays."""
-        path = Path(path_or_name)
-        if not path.exists() and shipped_path(str(path_or_name)).exists():
-            path = shipped_path(str(path_or_name))
-        config_file = path / "config.json"
-        if not config_file.exists():
-            raise FileNotFoundError(f"No saved {cls.kind} model at {path}: {config_file} is missing.")
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-        if config.get("kind") != cls.kind:
-            raise ValueError(f"{config_file}: kind is {config.get('kind')!r}, expected {cls.kind!r}.")
-        check_versions(config.get("versions"), str(path))
+        path, config = read_config(path_or_name, cls.kind, f"{cls.kind} model")
         return path, config, load_file(str(path / "weights.safetensors"))
 
 

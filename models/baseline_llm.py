@@ -19,8 +19,8 @@ import numpy as np
 
 from stancewire.models.labeler_base import ProbabilisticLabeler, check_targets, check_texts
 from stancewire.models.registry import register_kind, register_named
+from stancewire.models.saved_config import read_config, write_config
 from stancewire.models.taxonomy import Taxonomy, load_taxonomy
-from stancewire.models.versions import current_versions
 
 PROMPT_VERSION = "zero-shot-llm.v1"
 SYSTEM = (
@@ -142,18 +142,14 @@ class ZeroShotLLM(ProbabilisticLabeler):
             "taxonomy": self.taxonomy.to_dict(),
             "prompt_version": PROMPT_VERSION,
             "max_tokens": self.max_tokens,
-            "versions": current_versions(),
         }
-        (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        write_config(directory, config)
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> ZeroShotLLM:
         """Read a folder written by :meth:`save_pretrained`."""
-        config_file = Path(path) / "config.json"
-        if not config_file.exists():
-            raise FileNotFoundError(f"No saved zero-shot-llm model at {path}: {config_file} is missing.")
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-        taxonomy = Taxonomy.from_dict(config["taxonomy"], source=str(config_file))
+        path, config = read_config(path, cls.kind, "zero-shot-llm model")
+        taxonomy = Taxonomy.from_dict(config["taxonomy"], source=str(path / "config.json"))
         return cls(llm=config.get("llm"), taxonomy=taxonomy, max_tokens=int(config.get("max_tokens", 96)))
 
 

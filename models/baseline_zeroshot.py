@@ -7,7 +7,6 @@ The constants are fixed by hand, not tuned on our data: this is the floor any tr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,8 +14,8 @@ import numpy as np
 
 from stancewire.models.labeler_base import ProbabilisticLabeler
 from stancewire.models.registry import register_kind, register_named
+from stancewire.models.saved_config import read_config, write_config
 from stancewire.models.taxonomy import Taxonomy, load_taxonomy
-from stancewire.models.versions import current_versions
 
 SIMILARITY_CENTRE = 0.25
 SIMILARITY_SCALE = 0.05
@@ -79,20 +78,13 @@ class ZeroShotEmbed(ProbabilisticLabeler):
 
     def save_pretrained(self, directory: str | Path) -> None:
         """Write ``config.json`` (taxonomy and encoder name: nothing is learned, so there are no weights)."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        config = {"kind": self.kind, "taxonomy": self.taxonomy.to_dict(), "encoder": self.encoder_name}
-        config["versions"] = current_versions()
-        (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        write_config(directory, {"kind": self.kind, "taxonomy": self.taxonomy.to_dict(), "encoder": self.encoder_name})
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> ZeroShotEmbed:
         """Read a folder written by :meth:`save_pretrained` (another taxonomy or encoder)."""
-        config_file = Path(path) / "config.json"
-        if not config_file.exists():
-            raise FileNotFoundError(f"No saved zero-shot-embed model at {path}: {config_file} is missing.")
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-        taxonomy = Taxonomy.from_dict(config["taxonomy"], source=str(config_file))
+        path, config = read_config(path, cls.kind, "zero-shot-embed model")
+        taxonomy = Taxonomy.from_dict(config["taxonomy"], source=str(path / "config.json"))
         return cls(taxonomy=taxonomy, encoder_name=config.get("encoder", "minilm"))
 
 
