@@ -33,10 +33,10 @@ from stancewire.inference.stages import AnalyzerRecipe
 
 
 class ActorMemory:
-    """Peak resident memory of each Ray labelling actor process, sampled on a thread."""
+    """Peak resident memory of each Ray labelling actor process, and of all Ray processes together."""
 
     def __init__(self, interval: float = 0.5) -> None:
-        self.interval, self.peak_mb, self._stop = interval, {}, threading.Event()
+        self.interval, self.peak_mb, self.all_ray_mb, self._stop = interval, {}, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def __enter__(self) -> ActorMemory:
@@ -49,11 +49,36 @@ class ActorMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval):
-            for process in psutil.process_iter(["pid", "cmdline", "memory_info"]):
-                command = " ".join(process.info["cmdline"] or [])
-                if "_LabelActor" in command and process.info["memory_info"] is not None:
-                    rss = process.info["memory_info"].rss / 2**20
-                    self.peak_mb[process.info["pid"]] = max(self.peak_mb.get(process.info["pid"], 0.0), rss)
+            total = 0.0
+            for process in psutil.Process().children(recursive=True):  # gcs, raylet, workers, actors
+                try:
+                    command, rss = " ".join(process.cmdline()), process.memory_info().rss / 2**20
+                except psutil.Error:  # ended meanwhile
+                    continue
+                total += rss
+                if "_LabelActor" in command:
+                    self.peak_mb[process.pid] = max(self.peak_mb.get(process.pid, 0.0), rss)
+            self.all_ray_mb = max(self.all_ray_mb, total)
+
+
+class FirstRecords:
+    """Progress callback: when the first records arrived, and the articles done by then and at the end."""
+
+    def __init__(self) -> None:
+        self.first: tuple[float, int] | None = None
+        self.last: tuple[float, int] = (0.0, 0)
+
+    def __call__(self, state) -> None:
+        if state.articles and self.first is None:
+            self.first = (state.seconds, state.articles)
+        self.last = (state.seconds, state.articles)
+
+    def to_dict(self) -> dict:
+        """Seconds to the first records, and articles/s from then on (start-up and model loading excluded)."""
+        if self.first is None or self.last[0] <= self.first[0]:
+            return {}
+        rate = (self.last[1] - self.first[1]) / (self.last[0] - self.first[0])
+        return {"seconds_to_first_records": round(self.first[0], 1), "articles_per_second_after_first": round(rate, 2)}
 
 
 def run_local(folder: Path, out: Path, model: str, targets, threads: int, quantize: bool) -> dict:
@@ -61,12 +86,11 @@ def run_local(folder: Path, out: Path, model: str, targets, threads: int, quanti
     start = time.perf_counter()
     analyzer = Analyzer.load(load_model(model), summarizer=None, quantize=quantize, num_threads=threads)
     loaded = time.perf_counter()
-    report = label_folder(folder, out, analyzer, BatchSettings(targets=targets, format="parquet"))
+    first = FirstRecords()
+    report = label_folder(folder, out, analyzer, BatchSettings(targets=targets, format="parquet"), progress=first)
     seconds = time.perf_counter() - start
-    return _rates("local", report, seconds, load) | {
-        "model_load_seconds": round(loaded - start, 1),
-        "torch_threads": threads,
-    }
+    extra = {"model_load_seconds": round(loaded - start, 1), "torch_threads": threads}
+    return _rates("local", report, seconds, load) | first.to_dict() | extra
 
 
 def run_ray(folder: Path, out: Path, model: str, targets, actors: int, cpus: int, quantize: bool) -> dict:
@@ -81,7 +105,8 @@ def run_ray(folder: Path, out: Path, model: str, targets, actors: int, cpus: int
     try:
         with ActorMemory() as memory:
             start = time.perf_counter()
-            report = label_folder_ray(folder, out, recipe, settings, RaySettings(actors=actors))
+            first = FirstRecords()
+            report = label_folder_ray(folder, out, recipe, settings, RaySettings(actors=actors), progress=first)
             seconds = time.perf_counter() - start
     finally:
         ray.shutdown()
@@ -90,8 +115,9 @@ def run_ray(folder: Path, out: Path, model: str, targets, actors: int, cpus: int
         "actors": actors,
         "ray_cpus": cpus,
         "actor_peak_rss_mb": sorted(round(v) for v in memory.peak_mb.values()),
+        "all_ray_processes_peak_rss_mb": round(memory.all_ray_mb),
     }
-    return _rates("ray", report, seconds, load) | extra
+    return _rates("ray", report, seconds, load) | first.to_dict() | extra
 
 
 def _rates(engine: str, report, seconds: float, load: float) -> dict:

@@ -58,8 +58,7 @@ class RaySettings:
         actors: Labelling actors (each loads the model once and holds it).
         cpus_per_actor: CPUs each labelling actor reserves, and its torch threads.
         memory_per_actor_mb: Memory each labelling actor reserves with Ray's scheduler (``None``: no reservation).
-        articles_per_batch: Rows per ``map_batches`` call of an actor.
-        files_per_block: Files per block (a block is read by one Ray task and labelled by one actor).
+        files_per_block: Files per block: the unit of work (read by one Ray task, labelled by one actor call).
         readers: Ray tasks reading files at once (``None``: one per four actors). They reserve no CPU, since
             reading and parsing cost a few percent of labelling, but each is a process of its own.
         rows_per_shard: Records per Parquet shard.
@@ -76,7 +75,6 @@ class RaySettings:
     actors: int = 2
     cpus_per_actor: int = 1
     memory_per_actor_mb: int | None = None
-    articles_per_batch: int = 32
     files_per_block: int = 16
     readers: int | None = None
     rows_per_shard: int = 1000
@@ -88,7 +86,6 @@ class RaySettings:
         counts = {
             "actors": self.actors,
             "cpus_per_actor": self.cpus_per_actor,
-            "articles_per_batch": self.articles_per_batch,
             "files_per_block": self.files_per_block,
             "rows_per_shard": self.rows_per_shard,
         }
@@ -268,7 +265,7 @@ class RayStream:
                 "keep_articles": self.settings.summarise,
             },
             batch_format="pyarrow",
-            batch_size=self.ray_settings.articles_per_batch,
+            batch_size=None,  # a block at a time; LabelStage cuts it into encoder calls as the local engine does
             compute=ray.data.ActorPoolStrategy(size=self.ray_settings.actors),
             num_cpus=self.ray_settings.cpus_per_actor,
             memory=memory * 1024 * 1024 if memory else None,
@@ -278,7 +275,7 @@ class RayStream:
                 _SummaryActor,
                 fn_constructor_kwargs={"recipe": self.recipe},
                 batch_format="pyarrow",
-                batch_size=self.ray_settings.articles_per_batch,
+                batch_size=None,
                 compute=ray.data.ActorPoolStrategy(size=self.settings.workers),
                 num_cpus=1,
             )

@@ -144,20 +144,22 @@ def test_resume_skips_articles_whose_content_hash_is_already_in_the_shards(model
     write_folder(root, 6)
     add_bad_files(root)
     stream = in_process([LabelStage(AnalyzerRecipe(model_dir, threads=None))])
-    first = ShardedRun(root, tmp_path / "out", stream).run()
-    assert (first.articles, first.failed) == (8, 2)
+    out = root / "labels"  # inside the folder: its shards and errors.jsonl must not be read as articles
+    first = ShardedRun(root, out, stream).run()
+    assert (first.articles, first.failed, first.skipped) == (8, 2, 1)
     with pytest.raises(FileExistsError, match=re.escape("pass --resume to continue that run or --overwrite")):
-        ShardedRun(root, tmp_path / "out", stream).run()
+        ShardedRun(root, out, stream).run()
     write_folder(root, 2, start=6)
     (root / "report-000.txt").write_text("Report 0, corrected\n\n" + SENTENCES[4], encoding="utf-8")
     seen = []
-    resumed = ShardedRun(root, tmp_path / "out", stream, resume=True, progress=seen.append).run()
-    assert (resumed.already_done, resumed.articles, resumed.failed) == (7, 3, 2)  # 2 new, 1 changed
+    resumed = ShardedRun(root, out, stream, resume=True, progress=seen.append).run()
+    counts = (resumed.already_done, resumed.articles, resumed.failed, resumed.skipped)
+    assert counts == (7, 3, 2, 1)  # 2 new files, 1 changed
     assert seen[-1].files_done == seen[-1].files_total == 10
-    rows = list(read_shard_rows(tmp_path / "out"))
+    rows = list(read_shard_rows(out))
     assert len(rows) == 11 and len({(r["path"], r["content_hash"], r["line"]) for r in rows}) == 11
-    fresh = ShardedRun(root, tmp_path / "out", stream, overwrite=True).run()
-    assert (fresh.articles, len(list(read_shard_rows(tmp_path / "out")))) == (10, 10)
+    fresh = ShardedRun(root, out, stream, overwrite=True).run()
+    assert (fresh.articles, len(list(read_shard_rows(out)))) == (10, 10)
 
 
 def test_without_ray_the_cli_names_the_extra(model_dir, tmp_path, monkeypatch):
