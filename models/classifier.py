@@ -7,7 +7,6 @@ comes from ``base_model``) or ``encoder.safetensors`` (full fine-tuning, or an e
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,9 @@ from stancewire.models.classifier_config import ClassifierConfig
 from stancewire.models.classifier_network import ClassifierNetwork
 from stancewire.models.hub import resolve_encoder
 from stancewire.models.labeler_base import ProbabilisticLabeler
-from stancewire.models.registry import register_kind, shipped_path
+from stancewire.models.registry import register_kind
+from stancewire.models.saved_config import read_config, write_config
 from stancewire.models.taxonomy import Taxonomy
-from stancewire.models.versions import check_versions, current_versions
 
 KIND = "paragraph-classifier.v1"
 
@@ -99,6 +98,8 @@ class ParagraphClassifier(ProbabilisticLabeler):
             head_dropout=config.head_dropout,
             type_pos_weight=type_pos_weight,
             stance_class_weight=stance_class_weight,
+            stance_pooling=config.stance_pooling,
+            sep_token_id=tokenizer.sep_token_id,
         )
         return cls(config, network, tokenizer, encoder_is_pretrained=encoder_config is None)
 
@@ -153,23 +154,13 @@ class ParagraphClassifier(ProbabilisticLabeler):
             **self.config.to_dict(),
             "weights": weights,
             "encoder_config": self.merged_encoder().config.to_dict(),
-            "versions": current_versions(),
         }
-        (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        write_config(directory, config)
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path) -> ParagraphClassifier:
         """Load a saved classifier folder, or a shipped one by name (``"default"``)."""
-        path = Path(path_or_name)
-        if not path.exists() and shipped_path(str(path_or_name)).exists():
-            path = shipped_path(str(path_or_name))
-        config_file = path / "config.json"
-        if not config_file.exists():
-            raise FileNotFoundError(f"No saved classifier at {path}: {config_file} is missing.")
-        saved = json.loads(config_file.read_text(encoding="utf-8"))
-        if saved.get("kind") != KIND:
-            raise ValueError(f"{config_file}: kind is {saved.get('kind')!r}, expected {KIND!r}.")
-        check_versions(saved.get("versions"), str(path))
+        path, saved = read_config(path_or_name, KIND, "classifier")
         config = ClassifierConfig.from_dict(saved)
         encoder_config = AutoConfig.for_model(**saved["encoder_config"])
         tokenizer = AutoTokenizer.from_pretrained(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from stancewire.models.classifier_network import STANCE_POOLING_MODES
 from stancewire.models.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
 FINETUNE_MODES = ("lora", "full")
@@ -41,6 +42,9 @@ class ClassifierConfig:
         lora: Adapter settings when ``finetune == "lora"``.
         thresholds: Decision threshold per type label, tuned on dev after training.
         head_dropout: Dropout before both heads during training.
+        stance_pooling: What the stance head reads: ``"target"`` (the whole-input mean and the mean over the
+            target segment; see :mod:`~stancewire.models.classifier_network`) or ``"mean"`` (the whole-input
+            mean only, as models saved before this option did).
 
     Example:
         >>> cfg = ClassifierConfig(base_model="minilm", finetune="full")
@@ -56,12 +60,17 @@ class ClassifierConfig:
     lora: LoraSettings = field(default_factory=LoraSettings)
     thresholds: dict[str, float] = field(default_factory=dict)
     head_dropout: float = 0.1
+    stance_pooling: str = "target"
 
     def __post_init__(self) -> None:
         if self.finetune not in FINETUNE_MODES:
             raise ValueError(f"finetune must be one of {list(FINETUNE_MODES)}; got {self.finetune!r}.")
         if self.pooling not in POOLING_MODES:
             raise ValueError(f"pooling must be one of {list(POOLING_MODES)}; got {self.pooling!r}.")
+        if self.stance_pooling not in STANCE_POOLING_MODES:
+            raise ValueError(
+                f"stance_pooling must be one of {list(STANCE_POOLING_MODES)}; got {self.stance_pooling!r}."
+            )
         if not 8 <= self.max_length <= 8192:
             raise ValueError(f"max_length must be between 8 and 8192 tokens; got {self.max_length}.")
         unknown = sorted(set(self.thresholds) - set(self.taxonomy.type_names))
@@ -86,6 +95,7 @@ class ClassifierConfig:
             },
             "thresholds": dict(self.thresholds),
             "head_dropout": self.head_dropout,
+            "stance_pooling": self.stance_pooling,
         }
 
     @classmethod
@@ -100,4 +110,5 @@ class ClassifierConfig:
             lora=LoraSettings(**data.get("lora", {})),
             thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
             head_dropout=float(data.get("head_dropout", 0.1)),
+            stance_pooling=data.get("stance_pooling", "mean"),  # saved before the option: the original head
         )

@@ -4,6 +4,12 @@ A batch may mix the two tasks. Rows with ``task == 0`` are paragraphs (type head
 rows with ``task == 1`` are (target, paragraph) pairs (stance head, softmax + cross-entropy). Mixing
 lets ``transformers.Trainer`` shuffle one table of both tasks: every batch updates the shared encoder
 for both, which trains as well as alternating batches and needs no custom sampler.
+
+**Stance pooling.** A mean over every token of ``[CLS] target [SEP] paragraph [SEP]`` is dominated by the
+paragraph, so two targets of one paragraph get nearly the same vector. With ``stance_pooling="target"`` the
+stance head reads the whole-input mean *and* the mean over the target segment (up to and including the first
+separator token); in a cross-encoder those target tokens have attended to the paragraph, so their mean is a
+target-centred reading of it. ``"mean"`` is the original head (models saved before this option).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from torch import nn
 
 TYPE_TASK = 0
 STANCE_TASK = 1
+STANCE_POOLING_MODES = ("mean", "target")
 
 
 class ClassifierNetwork(nn.Module):
@@ -27,6 +34,8 @@ class ClassifierNetwork(nn.Module):
         head_dropout: Dropout before the heads.
         type_pos_weight: Optional per-label positive weight for the BCE loss (class imbalance).
         stance_class_weight: Optional per-class weight for the stance loss.
+        stance_pooling: ``"target"`` (whole mean + target-segment mean) or ``"mean"`` (whole mean only).
+        sep_token_id: The tokenizer's separator id, which ends the target segment (needed for ``"target"``).
 
     Example:
         >>> from transformers import BertConfig, BertModel
@@ -47,26 +56,43 @@ class ClassifierNetwork(nn.Module):
         head_dropout: float = 0.1,
         type_pos_weight: torch.Tensor | None = None,
         stance_class_weight: torch.Tensor | None = None,
+        stance_pooling: str = "mean",
+        sep_token_id: int | None = None,
     ) -> None:
         super().__init__()
+        if stance_pooling not in STANCE_POOLING_MODES:
+            raise ValueError(f"stance_pooling must be one of {list(STANCE_POOLING_MODES)}; got {stance_pooling!r}.")
+        if stance_pooling == "target" and sep_token_id is None:
+            raise ValueError("stance_pooling='target' needs the tokenizer's sep_token_id.")
         self.encoder = encoder
         self.pooling = pooling
+        self.stance_pooling = stance_pooling
+        self.sep_token_id = sep_token_id
         self.dropout = nn.Dropout(head_dropout)
         self.type_head = nn.Linear(hidden_size, num_types)
-        self.stance_head = nn.Linear(hidden_size, num_stances)
+        stance_width = 2 * hidden_size if stance_pooling == "target" else hidden_size
+        self.stance_head = nn.Linear(stance_width, num_stances)
         self.register_buffer("type_pos_weight", type_pos_weight, persistent=False)
         self.register_buffer("stance_class_weight", stance_class_weight, persistent=False)
 
     def pool(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         """Sentence vector per row (mean over real tokens, or the first token)."""
+        return self.features(input_ids, attention_mask, token_type_ids)[0]
+
+    def features(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The inputs of the type head and of the stance head, one row each per input row."""
         kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
         if token_type_ids is not None:
             kwargs["token_type_ids"] = token_type_ids
         hidden = self.encoder(**kwargs).last_hidden_state
-        if self.pooling == "cls":
-            return hidden[:, 0]
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        pooled = hidden[:, 0] if self.pooling == "cls" else _masked_mean(hidden, attention_mask)
+        if self.stance_pooling == "mean":
+            return pooled, pooled
+        is_sep = (input_ids == self.sep_token_id).int()
+        first_sep = torch.where(is_sep.any(1), is_sep.argmax(1), torch.zeros_like(is_sep[:, 0]))
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
+        segment = (positions <= first_sep.unsqueeze(1)) & attention_mask.bool()
+        return pooled, torch.cat([pooled, _masked_mean(hidden, segment)], dim=-1)
 
     def forward(
         self,
@@ -79,8 +105,11 @@ class ClassifierNetwork(nn.Module):
         sample_weight: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Logits for both heads on every row; the loss only counts each row for its own task."""
-        pooled = self.dropout(self.pool(input_ids, attention_mask, token_type_ids))
-        output = {"type_logits": self.type_head(pooled), "stance_logits": self.stance_head(pooled)}
+        type_input, stance_input = self.features(input_ids, attention_mask, token_type_ids)
+        output = {
+            "type_logits": self.type_head(self.dropout(type_input)),
+            "stance_logits": self.stance_head(self.dropout(stance_input)),
+        }
         if type_labels is not None and stance_labels is not None and task is not None:
             output["loss"] = self._loss(output, task, type_labels, stance_labels, sample_weight)
         return output
@@ -104,3 +133,8 @@ class ClassifierNetwork(nn.Module):
             )
             loss = loss + (ce * weight[is_stance]).sum() / weight[is_stance].sum()
         return loss
+
+
+def _masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)

@@ -22,17 +22,26 @@ NEVER_LOGIT = -8.0  # bias for a label with no positive example: predicted almos
 
 
 def pooled_features(model: ParagraphClassifier, rows: Dataset, batch_size: int = 64) -> np.ndarray:
-    """The frozen encoder's pooled output for every tokenised row (no dropout, no gradients)."""
+    """What each row's own head reads from the frozen encoder (no dropout, no gradients).
+
+    Type rows give the type head's input, stance rows the stance head's; the array is as wide as the wider.
+    """
     collate = TaskCollator(model.tokenizer)
     network = model.network.eval()
     order = np.argsort(rows["length"])
-    features = np.zeros((len(rows), network.type_head.in_features), dtype=np.float32)
+    task = np.array(rows["task"])
+    width = max(network.type_head.in_features, network.stance_head.in_features)
+    features = np.zeros((len(rows), width), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
             batch = collate([rows[int(i)] for i in index])
-            pooled = network.pool(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-            features[index] = pooled.numpy()
+            type_input, stance_input = network.features(
+                batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
+            )
+            for row, i in enumerate(index):
+                vector = type_input[row] if task[i] == TYPE_TASK else stance_input[row]
+                features[i, : vector.shape[0]] = vector.numpy()
     return features
 
 
@@ -46,6 +55,7 @@ def warm_start_heads(model: ParagraphClassifier, rows: Dataset, C: float = 1.0) 
     task = np.array(rows["task"])
     weights = np.array(rows["sample_weight"], dtype=float)
     is_type = task == TYPE_TASK
+    type_width, stance_width = model.network.type_head.in_features, model.network.stance_head.in_features
     type_labels = np.array(rows["type_labels"])[is_type]
     type_weight = np.zeros(tuple(model.network.type_head.weight.shape), dtype=np.float32)
     type_bias = np.full(type_weight.shape[0], NEVER_LOGIT, dtype=np.float32)
@@ -53,14 +63,14 @@ def warm_start_heads(model: ParagraphClassifier, rows: Dataset, C: float = 1.0) 
         y = type_labels[:, j] > 0.5
         if y.any() and not y.all():
             clf = LogisticRegression(C=C, class_weight="balanced", max_iter=3000)
-            clf.fit(features[is_type], y, sample_weight=weights[is_type])
+            clf.fit(features[is_type][:, :type_width], y, sample_weight=weights[is_type])
             type_weight[j], type_bias[j] = clf.coef_[0], clf.intercept_[0]
     stance_labels = np.array(rows["stance_labels"])[~is_type]
     stance_weight = np.zeros(tuple(model.network.stance_head.weight.shape), dtype=np.float32)
     stance_bias = np.full(stance_weight.shape[0], NEVER_LOGIT, dtype=np.float32)
     if len(np.unique(stance_labels)) > 2:
         clf = LogisticRegression(C=C, class_weight="balanced", max_iter=3000)
-        clf.fit(features[~is_type], stance_labels, sample_weight=weights[~is_type])
+        clf.fit(features[~is_type][:, :stance_width], stance_labels, sample_weight=weights[~is_type])
         for row, cls in enumerate(clf.classes_):
             stance_weight[cls], stance_bias[cls] = clf.coef_[row], clf.intercept_[row]
     with torch.no_grad():

@@ -76,3 +76,30 @@ def test_clear_errors_for_bad_input(tiny_classifier, tmp_path):
         tiny_classifier.predict("Fine.", targets=["Israel", ""])
     with pytest.raises(FileNotFoundError, match=re.escape(f"No saved classifier at {tmp_path}")):
         ParagraphClassifier.from_pretrained(tmp_path)
+
+
+def test_target_stance_pooling_reads_the_target_segment(tiny_classifier):
+    import torch
+
+    network = tiny_classifier.network
+    assert network.stance_head.in_features == 2 * network.type_head.in_features
+    encoded = tiny_classifier.tokenizer(["Israel", "Hamas"], [TEXTS[0]] * 2, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        type_input, stance_input = network.eval().features(**encoded)
+    width = network.type_head.in_features
+    # the first half is the whole-input mean (the type head's input), the second the target segment's mean
+    assert torch.equal(stance_input[:, :width], type_input)
+    hidden = network.encoder(**encoded).last_hidden_state
+    sep = (encoded["input_ids"][0] == tiny_classifier.tokenizer.sep_token_id).nonzero()[0].item()
+    assert torch.allclose(stance_input[0, width:], hidden[0, : sep + 1].mean(0), atol=1e-5)
+
+
+def test_configs_saved_before_stance_pooling_load_with_the_mean_head(tiny_classifier):
+    from stancewire.models.classifier_config import ClassifierConfig
+
+    data = tiny_classifier.config.to_dict()
+    assert data["stance_pooling"] == "target"
+    del data["stance_pooling"]
+    assert ClassifierConfig.from_dict(data).stance_pooling == "mean"
+    with pytest.raises(ValueError, match="stance_pooling"):
+        ClassifierConfig(stance_pooling="max")
