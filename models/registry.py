@@ -87,7 +87,8 @@ def load_labeler(name_or_path: str | Path) -> ParagraphLabeler:
     if text in NAMED_MODELS:
         return NAMED_MODELS[text]()
     path = Path(text)
-    if not path.exists() and shipped_path(text).exists():
+    shipped = not path.exists() and shipped_path(text).exists()
+    if shipped:
         path = shipped_path(text)
     config_file = path / "config.json"
     if not config_file.exists():
@@ -99,7 +100,10 @@ def load_labeler(name_or_path: str | Path) -> ParagraphLabeler:
     kind = config.get("kind")
     if kind not in LABELER_KINDS:
         raise ValueError(f"{config_file}: unknown model kind {kind!r}; expected one of {sorted(LABELER_KINDS)}.")
-    return LABELER_KINDS[kind].from_pretrained(path)
+    model = LABELER_KINDS[kind].from_pretrained(path)
+    if shipped:
+        model.name = text  # reports and outputs say "default", not this machine's install path
+    return model
 
 
 def _import_builtin_kinds() -> None:

@@ -117,3 +117,4 @@ def test_zero_shot_embed_saves_its_config_and_loads_back(tmp_path):
     loaded = load_labeler(tmp_path)
     assert isinstance(loaded, ZeroShotEmbed)
     assert loaded.encoder_name == "minilm" and loaded.taxonomy.type_names[0] == "call_for_ceasefire"
+

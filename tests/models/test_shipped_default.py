@@ -29,3 +29,11 @@ def test_shipped_default_labels_three_known_test_paragraphs():
         for target in checked:
             assert gold.stance[target] != "none"
             assert prediction.stance[target] == gold.stance[target], (article_id, index, target)
+
+
+@pytest.mark.slow
+def test_shipped_default_loaded_by_name_is_called_default():
+    """Reports and label files say "default", not the folder the package was installed to."""
+    from stancewire.models.registry import load_labeler
+
+    assert load_labeler("default").name == "default"
