@@ -11,10 +11,10 @@ from stancewire.eval.report_format import (
     Plot,
     Section,
     Table,
+    comparison_section,
     data_text,
     fmt,
     fmt_estimate,
-    fmt_p,
     run_section,
     shorten,
 )
@@ -29,7 +29,6 @@ METRIC_TITLES = {
     "types_ece": "types ECE",
     "stance_ece": "stance ECE",
 }
-PAIRED_HEADERS = ["A", "B", "metric", "A - B [interval]", "p", "significant"]
 
 
 def classify_sections(results: dict[str, Any]) -> list[Section]:
@@ -81,7 +80,13 @@ def _dataset_sections(dataset: dict[str, Any], primary: str, index: int) -> list
         _per_label_section(dataset, index),
         _stance_section(dataset, index),
         _calibration_section(dataset, index),
-        _comparison_section(dataset),
+        comparison_section(
+            dataset,
+            METRIC_TITLES,
+            "Paired tests",
+            "Difference A - B on the same articles, with its paired bootstrap interval; p-values from approximate "
+            "randomisation (outputs of each article swapped between the two models).",
+        ),
         _confusion_section(dataset),
         _error_section(dataset),
     ]
@@ -226,33 +231,6 @@ def _calibration_section(dataset: dict[str, Any], index: int) -> Section:
             )
         )
     return section
-
-
-def _comparison_section(dataset: dict[str, Any]) -> Section:
-    rows = [
-        [
-            c["a"],
-            c["b"],
-            METRIC_TITLES.get(c["metric"], c["metric"]),
-            fmt_estimate({"value": c["delta"], "low": c["low"], "high": c["high"]}),
-            fmt_p(c["p_value"]),
-            "yes" if c["significant"] else "no",
-        ]
-        for c in dataset["comparisons"]
-    ]
-    return Section(
-        title="Pairwise comparisons",
-        level=3,
-        text=[
-            "Difference A - B on the same articles, with its paired bootstrap interval; p-values from approximate "
-            "randomisation (outputs of each article swapped between the two models)."
-            if rows
-            else "Only one model: nothing to compare."
-        ],
-        tables=[Table(title="Paired tests", headers=PAIRED_HEADERS, rows=rows, collapsed=len(rows) > 12)]
-        if rows
-        else [],
-    )
 
 
 def _confusion_section(dataset: dict[str, Any]) -> Section:

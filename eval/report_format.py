@@ -121,3 +121,32 @@ def data_text(dataset: dict[str, Any], unit: str) -> str:
     """One sentence on a data set: path, size and the start of its hashes."""
     hashes = ", ".join(f"{path} sha256 {digest[:12]}" for path, digest in dataset.get("hashes", {}).items())
     return f"Data: {dataset.get('path', '?')}, {dataset.get('n_articles', 0)} articles, {unit}. {hashes}."
+
+
+PAIRED_HEADERS = ["A", "B", "metric", "A - B [interval]", "p", "significant"]
+
+
+def comparison_section(dataset: dict[str, Any], titles: dict[str, str], what: str, explanation: str) -> Section:
+    """The pairwise-comparison section: one row per (A, B, metric) paired test of ``dataset["comparisons"]``.
+
+    Args:
+        dataset: One data set's results, with its ``comparisons``.
+        titles: Display names of the metrics.
+        what: Table title ("Paired tests", "Paired tests on ROUGE").
+        explanation: The paragraph above the table.
+    """
+    rows = [
+        [
+            c["a"],
+            c["b"],
+            titles.get(c["metric"], c["metric"]),
+            fmt_estimate({"value": c["delta"], "low": c["low"], "high": c["high"]}),
+            fmt_p(c["p_value"]),
+            "yes" if c["significant"] else "no",
+        ]
+        for c in dataset["comparisons"]
+    ]
+    if not rows:
+        return Section(title="Pairwise comparisons", level=3, text=["Only one model or method: nothing to compare."])
+    table = Table(title=what, headers=PAIRED_HEADERS, rows=rows, collapsed=len(rows) > 12)
+    return Section(title="Pairwise comparisons", level=3, text=[explanation], tables=[table])

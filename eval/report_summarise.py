@@ -6,7 +6,16 @@ from functools import partial
 from typing import Any
 
 from stancewire.eval import plots
-from stancewire.eval.report_format import Plot, Section, Table, data_text, fmt_estimate, fmt_p, run_section, shorten
+from stancewire.eval.report_format import (
+    Plot,
+    Section,
+    Table,
+    comparison_section,
+    data_text,
+    fmt_estimate,
+    run_section,
+    shorten,
+)
 from stancewire.eval.summary_metrics import ROUGE_TYPES
 
 SUMMARY_TITLES = {
@@ -104,7 +113,12 @@ def _dataset_sections(dataset: dict[str, Any], primary: str, index: int) -> list
         ],
         css_id=f"dataset-{index}",
     )
-    return [overview, _faithfulness_section(methods), _comparison_section(dataset), _example_section(methods)]
+    return [overview, _faithfulness_section(methods), comparison_section(
+            dataset,
+            SUMMARY_TITLES,
+            "Paired tests on ROUGE",
+            "Paired bootstrap interval of A - B; p-values from approximate randomisation over articles.",
+        ), _example_section(methods)]
 
 
 def _speed_point(method: dict[str, Any], primary: str) -> tuple:
@@ -142,27 +156,6 @@ def _faithfulness_section(methods: list[dict[str, Any]]) -> Section:
                 title="Faithfulness and length", headers=["method", *[SUMMARY_TITLES[m] for m in metrics]], rows=rows
             )
         ],
-    )
-
-
-def _comparison_section(dataset: dict[str, Any]) -> Section:
-    rows = [
-        [
-            c["a"],
-            c["b"],
-            SUMMARY_TITLES.get(c["metric"], c["metric"]),
-            fmt_estimate({"value": c["delta"], "low": c["low"], "high": c["high"]}),
-            fmt_p(c["p_value"]),
-            "yes" if c["significant"] else "no",
-        ]
-        for c in dataset["comparisons"]
-    ]
-    headers = ["A", "B", "metric", "A - B [interval]", "p", "significant"]
-    return Section(
-        title="Pairwise comparisons",
-        level=3,
-        text=["Paired bootstrap interval of A - B; p-values from approximate randomisation over articles."],
-        tables=[Table(title="Paired tests on ROUGE", headers=headers, rows=rows, collapsed=len(rows) > 12)],
     )
 
 
