@@ -95,6 +95,7 @@ class BatchReport:
     Attributes:
         articles / paragraphs: Labelled (and written) in this run.
         already_done: Articles skipped because an earlier run had written them (``resume``).
+        superseded: Records of an earlier run dropped because their file changed and was labelled again.
         failed: Files or articles that could not be labelled (see ``errors_path``).
         skipped: Files not read (unsupported type, symbolic link leading out of the folder, ...).
     """
@@ -105,6 +106,7 @@ class BatchReport:
     articles: int = 0
     paragraphs: int = 0
     already_done: int = 0
+    superseded: int = 0
     failed: int = 0
     skipped: int = 0
     type_counts: Counter[str] = field(default_factory=Counter)
@@ -126,6 +128,7 @@ class BatchReport:
             "articles": self.articles,
             "paragraphs": self.paragraphs,
             "already_done": self.already_done,
+            "superseded": self.superseded,
             "failed": self.failed,
             "skipped": self.skipped,
             "type_counts": dict(self.type_counts),
@@ -183,6 +186,7 @@ class _FolderRun:
         finally:
             self.journal.close()
             self.errors.close()
+        self.report.superseded = self.journal.drop_superseded()  # only after a complete run
         write_table(self.paths)
         self.report.seconds = time.perf_counter() - self.started
         return self.report
@@ -219,7 +223,9 @@ class _FolderRun:
     def _read(self, path: Path, name: str) -> FileArticles | ReadError | None:
         try:
             data = load_bytes(path, self.settings.max_bytes, name)
-            if self.journal.done((name, content_hash(data), None)):
+            digest = content_hash(data)
+            self.journal.note_current(name, digest)
+            if self.journal.done((name, digest, None)):
                 return None
             return parse_bytes(data, path.suffix, name)
         except ReadError as exc:

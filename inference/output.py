@@ -90,6 +90,7 @@ class Journal:
     def __init__(self, path: Path, resume: bool = False, overwrite: bool = False) -> None:
         self.path = Path(path)
         self.keys: set[Key] = set()
+        self.current: dict[str, str] = {}
         self.repaired_bytes = 0
         if self.path.exists() and not (resume or overwrite):
             raise FileExistsError(
@@ -119,6 +120,33 @@ class Journal:
             self._handle.write("".join(lines))
             self._handle.flush()
             os.fsync(self._handle.fileno())
+
+    def note_current(self, path: str, digest: str) -> None:
+        """Remember the content hash a file has now (records of its older contents become superseded)."""
+        self.current[path] = digest
+
+    def drop_superseded(self) -> int:
+        """Rewrite the (closed) journal without records of files whose content changed since they were labelled.
+
+        A file edited between two runs is labelled again under its new content hash by ``--resume``; the
+        record of the old content is then dropped here, so each file appears once. Files not seen by this
+        run (deleted or moved) keep their records. The rewrite goes to a temporary file that replaces the
+        journal only once complete, so an interruption loses nothing. Returns the number of records dropped.
+        """
+        records = list(read_records(self.path))
+        kept = [r for r in records if self.current.get(str(r.get("path", "")), r.get("content_hash")) == r.get(
+            "content_hash"
+        )]
+        if len(kept) == len(records):
+            return 0
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+        self.keys = {record_key(r) for r in kept}
+        return len(records) - len(kept)
 
     def close(self) -> None:
         """Close the file."""

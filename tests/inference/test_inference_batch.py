@@ -97,10 +97,14 @@ def test_resume_skips_done_articles_and_never_duplicates(analyzer, tmp_path):
     assert (again.articles, again.already_done) == (0, articles)
     (root / "a01.md").write_text("Shelling resumed in Kharkiv, Ukrainian officials said.", encoding="utf-8")
     (root / "new.txt").write_text("Talks resumed in Doha on Monday.", encoding="utf-8")
+    old_a01 = [r for r in read_records(out) if r["path"] == "a01.md"]
     third = label_folder(root, out, analyzer, BatchSettings(resume=True))
-    assert (third.articles, third.already_done) == (2, articles - 1)
-    keys = [(r["path"], r["content_hash"], r["line"]) for r in read_records(out)]
-    assert len(keys) == len(set(keys)) == articles + 2
+    assert (third.articles, third.already_done, third.superseded) == (2, articles - 1, len(old_a01))
+    records = list(read_records(out))
+    keys = [(r["path"], r["content_hash"], r["line"]) for r in records]
+    assert len(keys) == len(set(keys)) == articles + 1  # the edited file's old record was replaced, not kept
+    (a01,) = [r for r in records if r["path"] == "a01.md"]
+    assert a01["content_hash"] != old_a01[0]["content_hash"] and "Kharkiv" in a01["paragraphs"][0]["text"]
 
 
 def test_summaries_in_a_worker_pool_and_table_formats(analyzer, tmp_path):
@@ -135,7 +139,7 @@ def test_cli_exit_codes_and_closing_table(tiny_classifier, tmp_path):
     base = ["label", str(root), "--model", str(tmp_path / "model"), "--threads", "1"]
     ok = runner.invoke(app, [*base, "--out", str(tmp_path / "ok.jsonl")])
     assert ok.exit_code == 0, ok.output
-    assert "articles labelled" in ok.output and "type: " in ok.output and "stance: none" in ok.output
+    assert "articles labelled" in ok.output and "type: " in ok.output and "stance: " in ok.output
     (root / "empty.txt").write_bytes(b"")
     bad = runner.invoke(app, [*base, "--out", str(tmp_path / "bad.jsonl")])
     assert bad.exit_code == 1
