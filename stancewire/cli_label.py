@@ -35,7 +35,7 @@ def label(
         str | None, typer.Option("--format", help="jsonl (default), csv or parquet; --engine ray: parquet only.")
     ] = None,
     model: Annotated[str, typer.Option(help="Labeller name or saved model folder.")] = "default",
-    summarizer: Annotated[str, typer.Option(help="Summarisation method (with --summarise).")] = "hybrid",
+    summarizer: Annotated[str, typer.Option(help="Summarisation method (with --summarise).")] = "label-aware",
     llm: Annotated[str | None, typer.Option(help="LLM spec for LLM summarisers, e.g. 'llama-cpp:/m.gguf'.")] = None,
     max_mb: Annotated[float, typer.Option(help="Refuse files larger than this many megabytes.")] = 5.0,
     quantize: Annotated[bool, typer.Option(help="Run the encoder with dynamic int8 quantisation.")] = False,
@@ -183,7 +183,7 @@ def serve(
     model: Annotated[str, typer.Option(help="Labeller name or saved model folder.")] = "default",
     summarizer: Annotated[
         str, typer.Option(help="Summarisation method for /v1/summarise and /v1/analyze.")
-    ] = "hybrid",
+    ] = "label-aware",
     llm: Annotated[str | None, typer.Option(help="LLM spec for LLM summarisers.")] = None,
     quantize: Annotated[bool, typer.Option(help="Run the encoder with dynamic int8 quantisation.")] = False,
     threads: Annotated[str, typer.Option(help="Torch threads: a number, or 'auto' (one per idle core).")] = "auto",
