@@ -48,7 +48,7 @@ class Analyzer:
         self,
         engine: LabelEngine,
         *,
-        summarizer: str | Any | None = "hybrid",
+        summarizer: str | Any | None = "label-aware",
         llm: Any = None,
         gazetteer: Gazetteer | None = None,
         max_actors: int = DEFAULT_MAX_ACTORS,
@@ -76,7 +76,7 @@ class Analyzer:
     def load(
         cls,
         model: str | Path | Any = "default",
-        summarizer: str | Any | None = "hybrid",
+        summarizer: str | Any | None = "label-aware",
         llm: Any = None,
         *,
         quantize: bool = False,
@@ -90,7 +90,8 @@ class Analyzer:
 
         Args:
             model: A registered name (``"default"``), a saved model folder, or a labeller object.
-            summarizer: Summarisation method name (``"hybrid"``, ``"lead"``, ...), a summariser, or ``None``.
+            summarizer: Summarisation method name (``"label-aware"``, ``"hybrid"``, ``"lead"``, ...), a
+                summariser, or ``None``.
             llm: For LLM summarisers: ``None`` (bundled SmolLM2), a spec string, or a ChatLLM.
             quantize: Run the encoder with dynamic int8 quantisation of its Linear layers.
             num_threads: Torch threads (process-wide): a number, ``"auto"`` (one per idle core, at least one)
@@ -150,7 +151,9 @@ class Analyzer:
     def new_summarizer(self) -> Any:
         """A fresh summariser of the configured method (one per worker thread: LLMs are not thread-safe)."""
         if self.summarizer_spec is None:
-            raise ValueError("This Analyzer has no summariser (summarizer=None); load it with summarizer='hybrid'.")
+            raise ValueError(
+                "This Analyzer has no summariser (summarizer=None); load it with summarizer='label-aware'."
+            )
         if not isinstance(self.summarizer_spec, str):
             return self.summarizer_spec
         return load_summarizer(self.summarizer_spec, labeler=self.engine, llm=self.llm)

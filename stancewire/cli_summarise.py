@@ -22,8 +22,11 @@ def summarise(
     ],
     method: Annotated[
         str,
-        typer.Option(help="Method: lead, textrank, mmr, label-aware, llm, hybrid (or a versioned name)."),
-    ] = "hybrid",
+        typer.Option(
+            help="Method: lead, textrank, mmr, lead-mmr, label-aware, llm, hybrid (or a versioned name). "
+            "label-aware without --labeler is lead-mmr."
+        ),
+    ] = "label-aware",
     llm: Annotated[
         str | None,
         typer.Option(

@@ -1,8 +1,9 @@
-"""LLM summarisers behind the faithfulness guard: abstractive (``llm``) and extract-then-abstract (``hybrid``).
+"""The abstractive LLM summariser (``llm``) behind the faithfulness guard.
 
-Both follow the same steps: draft with the LLM, check the draft against the source, on failure retry
-once with a stricter prompt naming the offending spans, and if that fails too return an extractive
-summary. Articles longer than the model's context are summarised map-reduce style.
+Draft with the LLM, check the draft against the source, on failure retry once with a stricter prompt
+naming the offending spans, and if that fails too return an extractive summary. Articles longer than the
+model's context are summarised map-reduce style. (``hybrid``, extract then rewrite, is in
+:mod:`stancewire.models.summarize.hybrid`.)
 """
 
 from __future__ import annotations
@@ -10,23 +11,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from stancewire.models.llm.base import ChatLLM, is_chat_llm, load_llm
 from stancewire.models.schema import Article
 from stancewire.models.summarize.base import Summarizer, SummarizerOptions, Summary, register_summarizer
 from stancewire.models.summarize.guard import GuardReport, SourceFacts, check_faithfulness
 from stancewire.models.summarize.label_aware import LabelAwareSummarizer
-from stancewire.models.summarize.prompts import clean_output, correction_messages, rewrite_messages, summary_messages
+from stancewire.models.summarize.prompts import clean_output, correction_messages, summary_messages
 from stancewire.models.summarize.text import SourceDocument, as_article, split_sentences
 
 DEFAULT_MAX_NEW_TOKENS = 120
 PROMPT_MARGIN = 64  # tokens for the chat template's role markers, which count_tokens does not see
 MAX_REDUCE_ROUNDS = 4
-REWRITE_SLACK = 16  # a rewrite needs no more tokens than the extract it rewrites, plus a little
 
 
-class _LLMHolder:
+class LLMHolder:
     """Holds a ChatLLM, or the spec to load one the first time it is needed."""
 
     def __init__(self, llm: ChatLLM | str | None) -> None:
@@ -125,7 +124,7 @@ class LLMSummarizer:
         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
         fallback: Summarizer | None = None,
     ) -> None:
-        self._holder = _LLMHolder(llm)
+        self._holder = LLMHolder(llm)
         self.max_sentences = max_sentences
         self.max_new_tokens = max_new_tokens
         self.fallback = fallback or LabelAwareSummarizer(max_sentences=max_sentences)
@@ -224,70 +223,7 @@ def pack_chunks(units: list[str], budget: int, count: Callable[[str], int]) -> l
     return chunks
 
 
-class HybridSummarizer:
-    """Extract, then abstract: key sentences (label-aware, or MMR without a labeller) rewritten by the LLM, guarded.
-
-    When both drafts fail the guard, the extracted sentences themselves are the summary.
-
-    Args:
-        llm: A ChatLLM or a spec string; ``None`` is the bundled SmolLM2 (loaded when first needed).
-        extractor: Picks the key sentences; default :class:`LabelAwareSummarizer` with ``labeler``.
-        labeler: Paragraph labeller for the default extractor.
-        max_sentences: Sentences extracted, and the most the rewrite may have.
-        max_new_tokens: Answer length limit per LLM call (and never more than the extract's length plus 16).
-
-    Example:
-        >>> HybridSummarizer(llm="llama-cpp").name
-        'hybrid.v1'
-    """
-
-    name = "hybrid.v1"
-
-    def __init__(
-        self,
-        *,
-        llm: ChatLLM | str | None = None,
-        extractor: Summarizer | None = None,
-        labeler: Any = None,
-        max_sentences: int = 3,
-        max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-    ) -> None:
-        self._holder = _LLMHolder(llm)
-        self.extractor = extractor or LabelAwareSummarizer(labeler=labeler, max_sentences=max_sentences)
-        self.max_sentences = max_sentences
-        self.max_new_tokens = max_new_tokens
-
-    @property
-    def llm(self) -> ChatLLM:
-        """The chat model (loaded on first access)."""
-        return self._holder.llm
-
-    def summarise(self, article: Article | str) -> Summary:
-        """Extract key sentences, let the LLM rewrite them, guard the result."""
-        started = time.perf_counter()
-        article = as_article(article)
-        doc = SourceDocument.from_article(article)
-        extract = self.extractor.summarise(article)
-        if not extract.sentences:
-            return replace(extract, seconds=time.perf_counter() - started)
-        return guarded_summary(
-            self.llm,
-            doc,
-            rewrite_messages(extract.sentences, self.max_sentences),
-            method=self.name,
-            max_sentences=self.max_sentences,
-            max_new_tokens=min(self.max_new_tokens, self.llm.count_tokens(extract.text) + REWRITE_SLACK),
-            fallback=lambda: extract,
-            started=started,
-        )
-
-
 @register_summarizer("abstractive.llm.v1", "llm")
 def _llm(options: SummarizerOptions) -> LLMSummarizer:
     fallback = LabelAwareSummarizer(labeler=options.labeler, max_sentences=options.max_sentences)
     return LLMSummarizer(llm=options.llm, max_sentences=options.max_sentences, fallback=fallback)
-
-
-@register_summarizer("hybrid.v1", "hybrid")
-def _hybrid(options: SummarizerOptions) -> HybridSummarizer:
-    return HybridSummarizer(llm=options.llm, labeler=options.labeler, max_sentences=options.max_sentences)

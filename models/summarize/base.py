@@ -25,8 +25,8 @@ class Summary:
         method: The registered name of the method that produced ``text`` (an extractive method's name
             when an LLM summariser fell back).
         guard: The guard's report on ``text``.
-        guard_before: The guard's report on the first LLM draft, before any retry or fallback (``None``
-            for extractive methods).
+        guard_before: The guard's report on the first LLM draft, before any retry or fallback (for
+            ``hybrid``: on all its sentence rewrites); ``None`` for extractive methods and when no LLM was asked.
         fallback: True when the LLM drafts failed the guard and an extractive summary was returned.
         seconds: Wall-clock time spent.
 
@@ -148,15 +148,15 @@ def resolve_method(method: str) -> str:
 
 
 def load_summarizer(
-    method: str = "hybrid", *, labeler: Any = None, llm: Any = None, max_sentences: int = 3
+    method: str = "label-aware", *, labeler: Any = None, llm: Any = None, max_sentences: int = 3
 ) -> Summarizer:
     """Build a summariser by registered name.
 
     Args:
         method: A name from :func:`available_summarizers` (``"lead"``, ``"textrank"``, ``"mmr"``,
-            ``"label-aware"``, ``"llm"``, ``"hybrid"`` or their versioned forms).
+            ``"lead-mmr"``, ``"label-aware"``, ``"llm"``, ``"hybrid"`` or their versioned forms).
         labeler: Anything with ``.predict(paragraphs, targets=None) -> list[ParagraphPrediction]``; used by
-            ``label-aware`` and ``hybrid`` (without one they rank sentences with MMR).
+            ``label-aware`` and ``hybrid`` (without one they extract with ``lead-mmr``).
         llm: A :class:`~stancewire.models.llm.ChatLLM` or a spec string for
             :func:`~stancewire.models.llm.load_llm`; ``None`` is the bundled SmolLM2, loaded only when an
             LLM method first runs.
@@ -174,4 +174,5 @@ def _import_builtin_methods() -> None:
     """Import the modules that register the built-in methods."""
     import stancewire.models.summarize.abstractive  # noqa: F401
     import stancewire.models.summarize.extractive  # noqa: F401
+    import stancewire.models.summarize.hybrid  # noqa: F401
     import stancewire.models.summarize.label_aware  # noqa: F401

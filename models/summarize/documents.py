@@ -81,7 +81,7 @@ def load_documents(path: str | Path) -> list[Article]:
 def summarise_path(
     path: str | Path,
     *,
-    method: str = "hybrid",
+    method: str = "label-aware",
     llm: Any = None,
     labeler: Any = None,
     max_sentences: int = 3,

@@ -14,6 +14,10 @@ from stancewire.models.summarize.text import SourceDocument
 from stancewire.models.summarize.vectors import TFIDF, sentence_vectors
 
 MIN_WORDS = 4  # shorter sentences (datelines, "He denied it.") are ranked only when nothing else is left
+# lead-mmr's position prior, chosen on the train and dev fixtures (ROUGE-L of 3-sentence extracts): news puts
+# the core first, so relevance gains LEAD_BIAS * exp(-POSITION_DECAY * sentence index).
+LEAD_BIAS = 0.2
+POSITION_DECAY = 1.0
 
 
 def extractive_summary(doc: SourceDocument, indices: Iterable[int], method: str, started: float) -> Summary:
@@ -46,6 +50,16 @@ def centrality(vectors: np.ndarray) -> np.ndarray:
     centroid = vectors.mean(axis=0)
     norm = float(np.linalg.norm(centroid))
     return vectors @ centroid / norm if norm else np.zeros(len(vectors), dtype=np.float32)
+
+
+def position_prior(count: int, decay: float = POSITION_DECAY) -> np.ndarray:
+    """``exp(-decay * i)`` for sentence ``i``: 1 for the first sentence, fading with position.
+
+    Example:
+        >>> [round(float(x), 2) for x in position_prior(3)]
+        [1.0, 0.37, 0.14]
+    """
+    return np.exp(-decay * np.arange(count, dtype=np.float64))
 
 
 def textrank_scores(vectors: np.ndarray, damping: float = 0.85, iterations: int = 100) -> np.ndarray:
@@ -153,10 +167,16 @@ class TextRankSummarizer:
 class MMRSummarizer:
     """Centroid relevance with maximal marginal relevance, so the sentences cover different content.
 
+    With ``lead_bias > 0`` (the ``lead-mmr`` method) relevance also favours early sentences:
+    ``centrality + lead_bias * exp(-position_decay * index)``.
+
     Args:
         max_sentences: Sentences in the summary.
         diversity: Weight of redundancy against relevance (0 = pure centroid ranking).
         encoder: ``"tfidf"`` (default) or ``"minilm"`` / an encoder id or path.
+        lead_bias: Weight of the position prior (0 = plain MMR).
+        position_decay: How fast the prior fades with the sentence index.
+        name: Registered name reported in ``Summary.method``.
 
     Example:
         >>> MMRSummarizer(max_sentences=2).summarise("Goma fell. Rebels took Goma. Aid ran out.").method
@@ -165,12 +185,26 @@ class MMRSummarizer:
 
     name = "extractive.mmr.v1"
 
-    def __init__(self, *, max_sentences: int = 3, diversity: float = 0.3, encoder: str = TFIDF) -> None:
+    def __init__(
+        self,
+        *,
+        max_sentences: int = 3,
+        diversity: float = 0.3,
+        encoder: str = TFIDF,
+        lead_bias: float = 0.0,
+        position_decay: float = POSITION_DECAY,
+        name: str | None = None,
+    ) -> None:
         if not 0 <= diversity <= 1:
             raise ValueError(f"diversity must lie in [0, 1]; got {diversity}.")
+        if lead_bias < 0 or position_decay < 0:
+            raise ValueError(f"lead_bias and position_decay must be >= 0; got {lead_bias} and {position_decay}.")
         self.max_sentences = max_sentences
         self.diversity = diversity
         self.encoder = encoder
+        self.lead_bias = lead_bias
+        self.position_decay = position_decay
+        self.name = name or self.name
 
     def summarise(self, article: Article | str) -> Summary:
         """Summarise with central, mutually different sentences."""
@@ -183,9 +217,12 @@ class MMRSummarizer:
         if not doc.sentences:
             return []
         vectors = sentence_vectors(doc.sentences, self.encoder)
+        relevance = centrality(vectors)
+        if self.lead_bias:
+            relevance = relevance + self.lead_bias * position_prior(len(doc.sentences), self.position_decay)
         return mmr_select(
             vectors,
-            centrality(vectors),
+            relevance,
             self.max_sentences if k is None else k,
             diversity=self.diversity,
             candidates=candidate_indices(doc),
@@ -213,3 +250,20 @@ def _textrank_minilm(options: SummarizerOptions) -> TextRankSummarizer:
 @register_summarizer("extractive.mmr.v1", "mmr")
 def _mmr(options: SummarizerOptions) -> MMRSummarizer:
     return MMRSummarizer(max_sentences=options.max_sentences)
+
+
+@register_summarizer("extractive.lead-mmr.v1", "lead-mmr")
+def _lead_mmr(options: SummarizerOptions) -> MMRSummarizer:
+    return lead_mmr(options.max_sentences)
+
+
+def lead_mmr(max_sentences: int = 3, encoder: str = TFIDF) -> MMRSummarizer:
+    """MMR with the lead prior (``extractive.lead-mmr.v1``); what label-aware extraction does without a labeller.
+
+    Example:
+        >>> lead_mmr(1).summarise("Rebels took Goma on Monday. Goma is a city. Aid ran out in Goma.").sentences
+        ['Rebels took Goma on Monday.']
+    """
+    return MMRSummarizer(
+        max_sentences=max_sentences, encoder=encoder, lead_bias=LEAD_BIAS, name="extractive.lead-mmr.v1"
+    )

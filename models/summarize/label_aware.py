@@ -11,10 +11,10 @@ import numpy as np
 from stancewire.models.schema import Article
 from stancewire.models.summarize.base import SummarizerOptions, Summary, register_summarizer
 from stancewire.models.summarize.extractive import (
-    MMRSummarizer,
     candidate_indices,
     centrality,
     extractive_summary,
+    lead_mmr,
     mmr_select,
 )
 from stancewire.models.summarize.numbers import find_numbers
@@ -31,7 +31,7 @@ class LabelAwareSummarizer:
     The lead sentence comes first (news puts the core there); then, in priority order of ``key_types``,
     one sentence for each type the lead does not already cover, taken from paragraphs the labeller tags
     with that type (the most central, least redundant one; for casualty reports, one with a figure if it
-    can). Slots left over are filled by MMR. Without a labeller it is plain MMR, and says so in ``method``.
+    can). Slots left over are filled by MMR. Without a labeller it is ``lead-mmr``, and says so in ``method``.
 
     Args:
         labeler: Anything with ``.predict(paragraphs, targets=None) -> list[ParagraphPrediction]``.
@@ -66,10 +66,10 @@ class LabelAwareSummarizer:
         self.key_types = tuple(key_types)
         self.include_lead = include_lead
         self.encoder = encoder
-        self.fallback = MMRSummarizer(max_sentences=max_sentences, encoder=encoder)
+        self.fallback = lead_mmr(max_sentences, encoder)
 
     def summarise(self, article: Article | str) -> Summary:
-        """Summarise by type coverage (by MMR when there is no labeller)."""
+        """Summarise by type coverage (by ``lead-mmr`` when there is no labeller)."""
         if self.labeler is None:
             return self.fallback.summarise(article)
         started = time.perf_counter()

@@ -8,6 +8,7 @@ from stancewire.models.summarize.guard import GuardReport, SourceFacts
 from stancewire.models.summarize.text import split_sentences
 
 SYSTEM = "You write short, faithful news summaries."
+COMPRESS_SYSTEM = "You shorten sentences from news articles."
 RULES = (
     "Copy every number exactly as the article writes it, with its unit (per cent, people). "
     "Say who gave each figure or claim (according to ..., ... said). Use only names from the article."
@@ -43,16 +44,16 @@ def summary_messages(text: str, max_sentences: int, material: str = "article") -
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"{task}\n{RULES}\n\n{text}"}]
 
 
-def rewrite_messages(sentences: list[str], max_sentences: int) -> list[dict[str, str]]:
-    """Messages asking to rewrite extracted key sentences into one fluent summary.
+def compress_messages(sentence: str) -> list[dict[str, str]]:
+    """Messages asking to shorten one sentence of an article (small models compress one sentence far more
+    reliably than they write a summary).
 
     Example:
-        >>> rewrite_messages(["Goma fell.", "Rwanda denied it."], 2)[1]["content"].splitlines()[-1]
-        '- Rwanda denied it.'
+        >>> compress_messages("Goma fell to the rebels on Monday.")[1]["content"].splitlines()[-1]
+        'Goma fell to the rebels on Monday.'
     """
-    task = f"Rewrite these key sentences of a news article as one fluent summary of at most {max_sentences} sentences."
-    listed = "\n".join(f"- {sentence}" for sentence in sentences)
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"{task}\n{RULES}\n\n{listed}"}]
+    task = "Shorten this sentence. Keep the main fact, the names and the numbers exactly as written."
+    return [{"role": "system", "content": COMPRESS_SYSTEM}, {"role": "user", "content": f"{task}\n\n{sentence}"}]
 
 
 def correction_messages(

@@ -13,7 +13,8 @@ import pytest
 
 from stancewire.models.llm import LLMError, TransformersLLM, load_llm
 from stancewire.models.summarize import load_summarizer
-from stancewire.models.summarize.abstractive import HybridSummarizer, LLMSummarizer
+from stancewire.models.summarize.abstractive import LLMSummarizer
+from stancewire.models.summarize.hybrid import HybridSummarizer
 
 ARTICLE = (
     "Rebels of the M23 movement said on Monday they had taken control of Goma. Thousands of residents fled.\n\n"
@@ -116,7 +117,7 @@ def test_llm_summarisers_run_end_to_end_on_the_tiny_model(tiny_llm, summarizer_c
     assert summary.guard is not None and summary.guard_before is not None
     assert len(summary.provenance) == len(summary.sentences) <= 2
     if summary.fallback:
-        assert summary.method == "extractive.mmr.v1" and summary.guard.passed
+        assert summary.method == "extractive.lead-mmr.v1" and summary.guard.passed
     else:
         assert summary.method == summarizer.name and summary.guard.passed
     again = summarizer_class(llm=tiny_llm, max_sentences=2, max_new_tokens=16).summarise(ARTICLE)

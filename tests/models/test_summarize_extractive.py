@@ -113,10 +113,10 @@ def test_label_aware_covers_key_types_after_the_lead():
     assert labeler.calls == [(PARAGRAPHS, ["M23", "ceasefire"])]
 
 
-def test_label_aware_without_labeler_is_mmr():
-    with_mmr = load_summarizer("mmr", max_sentences=2).summarise(ARTICLE)
+def test_label_aware_without_labeler_is_lead_mmr():
+    with_mmr = load_summarizer("lead-mmr", max_sentences=2).summarise(ARTICLE)
     fallback = load_summarizer("label-aware", max_sentences=2).summarise(ARTICLE)
-    assert fallback.method == "extractive.mmr.v1"
+    assert fallback.method == "extractive.lead-mmr.v1"
     assert fallback.sentences == with_mmr.sentences
 
 
@@ -139,6 +139,7 @@ def test_registry_names_aliases_and_errors():
         ("lead", "extractive.lead.v1"),
         ("textrank", "extractive.textrank.v1"),
         ("mmr", "extractive.mmr.v1"),
+        ("lead-mmr", "extractive.lead-mmr.v1"),
         ("label-aware", "extractive.label-aware.v1"),
         ("llm", "abstractive.llm.v1"),
         ("hybrid", "hybrid.v1"),
@@ -151,6 +152,22 @@ def test_registry_names_aliases_and_errors():
         load_summarizer("lead", max_sentences=0)
     with pytest.raises(TypeError, match=re.escape("labeler must have a .predict(paragraphs, targets=None) method")):
         load_summarizer("label-aware", labeler=object())
+
+
+def test_lead_mmr_prefers_early_sentences():
+    text = (
+        "Rebels took the airport of Goma on Monday.\n\n"
+        "Fighting around Goma and its airport went on, and more fighting in Goma was reported.\n\n"
+        "Aid groups said fighting near Goma had cut the road to the airport."
+    )
+    assert load_summarizer("mmr", max_sentences=1).summarise(text).sentences != [
+        "Rebels took the airport of Goma on Monday."
+    ]
+    lead_first = load_summarizer("lead-mmr", max_sentences=1).summarise(text)
+    assert lead_first.sentences == ["Rebels took the airport of Goma on Monday."]
+    assert lead_first.method == "extractive.lead-mmr.v1"
+    with pytest.raises(ValueError, match=re.escape("lead_bias and position_decay must be >= 0; got -1 and 1.0.")):
+        MMRSummarizer(lead_bias=-1)
 
 
 def test_summary_round_trip_and_checks():

@@ -12,8 +12,10 @@ from typer.testing import CliRunner
 from stancewire.cli_summarise import summarise as summarise_command
 from stancewire.models.llm import LLMError
 from stancewire.models.summarize import load_summarizer
-from stancewire.models.summarize.abstractive import PROMPT_MARGIN, HybridSummarizer, LLMSummarizer, pack_chunks
+from stancewire.models.summarize.abstractive import PROMPT_MARGIN, LLMSummarizer, pack_chunks
 from stancewire.models.summarize.documents import load_documents, summarise_path
+from stancewire.models.summarize.guard import SourceFacts
+from stancewire.models.summarize.hybrid import HybridSummarizer, review_rewrite
 from stancewire.models.summarize.prompts import clean_output, summary_messages
 
 ARTICLE = (
@@ -42,20 +44,90 @@ class ScriptedLLM:
         return len(text.split())
 
 
-def test_hybrid_keeps_a_faithful_rewrite():
-    llm = ScriptedLLM(FAITHFUL)
+SHORTER_FIRST = "Strikes have killed 33,300 people in Gaza, according to the Gaza health ministry."
+SHORTER_SECOND = "About 85 per cent of Gazans have been displaced, the UN said."
+
+
+def test_hybrid_shortens_each_extracted_sentence():
+    llm = ScriptedLLM(SHORTER_FIRST, SHORTER_SECOND)
     summary = load_summarizer("hybrid", llm=llm, max_sentences=2).summarise(ARTICLE)
     assert summary.method == "hybrid.v1" and not summary.fallback
-    assert summary.sentences == [
-        "Strikes have killed 33,300 people in Gaza, the health ministry said.",
-        "Guterres called for a ceasefire.",
-    ]
-    assert summary.provenance == [[0], [2]]
+    assert summary.sentences == [SHORTER_FIRST, SHORTER_SECOND]
+    assert summary.provenance == [[0], [1]]
     assert summary.guard.passed and summary.guard_before.passed
-    assert len(llm.calls) == 1
-    prompt = llm.calls[0][1]["content"]
-    assert prompt.startswith("Rewrite these key sentences of a news article as one fluent summary of at most 2")
-    assert "- Israeli strikes have killed 33,300 people in Gaza since October" in prompt
+    assert [call[1]["content"].splitlines() for call in llm.calls] == [
+        [
+            "Shorten this sentence. Keep the main fact, the names and the numbers exactly as written.",
+            "",
+            "Israeli strikes have killed 33,300 people in Gaza since October, according to the Gaza health ministry.",
+        ],
+        [
+            "Shorten this sentence. Keep the main fact, the names and the numbers exactly as written.",
+            "",
+            "About 85 per cent of Gaza's population has been displaced, the UN said.",
+        ],
+    ]
+
+
+def test_hybrid_keeps_the_extracted_sentence_where_the_rewrite_fails():
+    invented = "Strikes have killed 85,000 people in Gaza, according to the ministry."
+    llm = ScriptedLLM(invented, SHORTER_SECOND)
+    summary = load_summarizer("hybrid", llm=llm, max_sentences=2).summarise(ARTICLE)
+    assert summary.method == "hybrid.v1" and not summary.fallback
+    extract = load_summarizer("lead-mmr", max_sentences=2).summarise(ARTICLE)
+    assert summary.sentences == [extract.sentences[0], SHORTER_SECOND]
+    assert summary.guard_before.unsupported_numbers == ["85,000"] and summary.guard.passed
+
+
+def test_hybrid_falls_back_to_the_extract_when_no_rewrite_survives():
+    llm = ScriptedLLM("Strikes killed 85,000 people, officials said.")
+    summary = load_summarizer("hybrid", llm=llm, max_sentences=2).summarise(ARTICLE)
+    extract = load_summarizer("lead-mmr", max_sentences=2).summarise(ARTICLE)
+    assert summary.fallback and summary.method == "extractive.lead-mmr.v1"
+    assert summary.text == extract.text and summary.provenance == extract.provenance
+    assert summary.guard.passed
+    assert summary.guard_before.unsupported_numbers == ["85,000"]
+    assert len(llm.calls) == 2  # one per extracted sentence, no retry
+
+
+def test_hybrid_does_not_send_short_sentences():
+    llm = ScriptedLLM("never used")
+    article = "Goma fell on Monday.\n\nTalks stalled in Doha."
+    summary = load_summarizer("hybrid", llm=llm, max_sentences=2).summarise(article)
+    assert llm.calls == [] and summary.fallback and summary.guard_before is None
+    assert summary.sentences == ["Goma fell on Monday.", "Talks stalled in Doha."]
+
+
+SENTENCE = "Officials said 12 people died in the town of Goma on Monday after heavy shelling by the rebels."
+
+
+@pytest.mark.parametrize(
+    ("draft", "problem"),
+    [
+        ("Officials said 12 people died in the town of Goma after shelling by the rebels.", ""),
+        ("", "no answer"),
+        (
+            "Officials said 14 people died in Goma, John Smith said.",
+            "unsupported numbers: 14; unsupported names: John Smith",
+        ),
+        ("12 people died in Goma on Monday after shelling.", "missing attributions: 12"),
+        ("Officials said 12 people died in Goma on Monday after", "cut off"),
+        (SENTENCE, "not shorter"),
+        ("Officials said 12 died.", "too short"),
+        (
+            "Officials said 12 civilians perished in the town of Goma on Monday amid fierce bombardment.",
+            "words not in the sentence",
+        ),
+    ],
+)
+def test_review_rewrite(draft, problem):
+    assert review_rewrite(SENTENCE, draft, SourceFacts(SENTENCE)) == problem
+
+
+def test_review_rewrite_wants_the_attribution_kept():
+    sentence = "The rebels took the airport of Goma on Monday night after heavy fighting, an army spokesman said."
+    draft = "The rebels took the airport of Goma on Monday night after heavy fighting."
+    assert review_rewrite(sentence, draft, SourceFacts(sentence)) == "attribution dropped"
 
 
 def test_a_failed_draft_is_retried_with_the_offending_spans_named():
@@ -84,10 +156,9 @@ def test_a_failed_draft_is_retried_with_the_offending_spans_named():
 
 def test_two_failed_drafts_fall_back_to_the_extractive_summary():
     llm = ScriptedLLM("Strikes killed 85,000 people, officials said.")
-    summarizer = load_summarizer("hybrid", llm=llm, max_sentences=2)
-    summary = summarizer.summarise(ARTICLE)
-    extract = load_summarizer("mmr", max_sentences=2).summarise(ARTICLE)
-    assert summary.fallback and summary.method == "extractive.mmr.v1"
+    summary = load_summarizer("llm", llm=llm, max_sentences=2).summarise(ARTICLE)
+    extract = load_summarizer("lead-mmr", max_sentences=2).summarise(ARTICLE)
+    assert summary.fallback and summary.method == "extractive.lead-mmr.v1"
     assert summary.text == extract.text and summary.provenance == extract.provenance
     assert summary.guard.passed
     assert summary.guard_before.unsupported_numbers == ["85,000"]
@@ -96,7 +167,7 @@ def test_two_failed_drafts_fall_back_to_the_extractive_summary():
 
 def test_an_empty_answer_counts_as_a_failure():
     summary = load_summarizer("llm", llm=ScriptedLLM(""), max_sentences=1).summarise(ARTICLE)
-    assert summary.fallback and summary.method == "extractive.mmr.v1" and summary.sentences
+    assert summary.fallback and summary.method == "extractive.lead-mmr.v1" and summary.sentences
 
 
 def test_hybrid_extracts_with_the_labeller():

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from stancewire.models.llm import load_llm
 from stancewire.models.summarize import check_faithfulness, load_summarizer
+from stancewire.models.summarize.prompts import RULES, SYSTEM
 from stancewire.models.summarize.text import SourceDocument
 
 pytestmark = pytest.mark.slow
@@ -35,6 +40,28 @@ def smollm2():
     return load_llm(None)
 
 
+def rewrite_request(count: int) -> list[dict[str, str]]:
+    listed = "\n".join(f"- {s}" for s in SourceDocument.from_article(ARTICLE).sentences[:count])
+    task = f"Rewrite these key sentences of a news article as one fluent summary of at most {count} sentences."
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"{task}\n{RULES}\n\n{listed}"}]
+
+
+def test_answers_do_not_depend_on_earlier_calls_or_the_process(smollm2):
+    # Without a reset before each call, llama-cpp-python reuses the KV cache of the previous prompt: the
+    # shared prefix is not evaluated again and the rest goes through in other batch shapes. With these
+    # prompts the fourth answer (A after A after B) then differed from the first at temperature 0.
+    first, other = rewrite_request(3), rewrite_request(2)
+    answer = smollm2.chat(first, max_tokens=60)
+    smollm2.chat(other, max_tokens=60)
+    assert [smollm2.chat(first, max_tokens=60) for _ in range(2)] == [answer, answer]
+    code = (
+        "import json, sys; from stancewire.models.llm import load_llm; "
+        "print(json.dumps(load_llm(None).chat(json.loads(sys.argv[1]), max_tokens=60)))"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code, json.dumps(first)], capture_output=True, text=True, check=True)
+    assert json.loads(fresh.stdout.strip().splitlines()[-1]) == answer
+
+
 @pytest.mark.parametrize("method", ["hybrid", "llm"])
 def test_guarded_summary_with_the_bundled_model(smollm2, method):
     summarizer = load_summarizer(method, llm=smollm2)
@@ -43,7 +70,7 @@ def test_guarded_summary_with_the_bundled_model(smollm2, method):
     assert summary.guard_before is not None
     assert summary.guard.passed  # after retry or fallback nothing unsupported remains
     assert check_faithfulness(summary.text, SourceDocument.from_article(ARTICLE).text) == summary.guard
-    assert summary.method == ("extractive.mmr.v1" if summary.fallback else summarizer.name)
+    assert summary.method == ("extractive.lead-mmr.v1" if summary.fallback else summarizer.name)
     assert all(p for p in summary.provenance)
     again = load_summarizer(method, llm=smollm2).summarise(ARTICLE)
     assert again.text == summary.text  # temperature 0 and a fixed seed: same article, same summary
