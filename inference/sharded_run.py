@@ -78,6 +78,7 @@ class ShardedRun:
         self.progress = progress
         self.report = BatchReport(out=out_dir, errors_path=out_dir / ERRORS_NAME)
         self.files_done = 0
+        self.current: dict[str, str] = {}  # content hash of each file as read by this run
         self.started = time.perf_counter()
 
     def run(self) -> BatchReport:
@@ -96,6 +97,7 @@ class ShardedRun:
         finally:
             self.shards.close()
             self.errors.close()
+        self.report.superseded = self.shards.drop_superseded(self.current)  # only after a complete run
         self.report.seconds = time.perf_counter() - self.started
         return self.report
 
@@ -111,6 +113,8 @@ class ShardedRun:
     def _consume(self, rows: list[dict[str, Any]]) -> None:
         records = []
         for row in rows:
+            if row["content_hash"] is not None:
+                self.current[row["path"]] = row["content_hash"]
             if row["kind"] == "result":
                 record = json.loads(row["record"])
                 if not self.shards.done((record["path"], record["content_hash"], record["line"])):

@@ -3,12 +3,14 @@
 Records are buffered and written ``rows_per_shard`` at a time as ``part-<run>-<n>.parquet`` with the local
 engine's Parquet writer (same columns, see :func:`~stancewire.inference.output.flat_row`), first to a
 ``.tmp`` file that is then renamed, so a killed run leaves only complete shards and loses at most the rows
-not yet written. ``resume`` reads the keys ``(path, content_hash, line)`` of the shards already there;
-``overwrite`` deletes them (and only them). errors.jsonl sits in the same folder.
+not yet written. ``resume`` reads the keys ``(path, content_hash, line)`` of the shards already there (and,
+once the run is complete, drops the records of files edited since); ``overwrite`` deletes them (and only
+them). errors.jsonl sits in the same folder.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -116,6 +118,32 @@ class ShardFolder:
         if self._buffer:
             self._write(self._buffer)
             self._buffer = []
+
+    def drop_superseded(self, current: dict[str, str]) -> int:
+        """Rewrite shards without records of files whose content hash is no longer ``current[path]``.
+
+        As the local engine does after a complete ``--resume``: a file edited since it was labelled has been
+        labelled again under its new hash, so its old record goes. Files this run did not see keep their
+        records. Each shard is replaced atomically (deleted when nothing is left). Returns the records dropped.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        dropped = 0
+        for path in shard_paths(self.folder):
+            table = pq.read_table(path)
+            keys = table.select(["path", "content_hash"]).to_pylist()
+            keep = [current.get(k["path"], k["content_hash"]) == k["content_hash"] for k in keys]
+            if all(keep):
+                continue
+            dropped += keep.count(False)
+            if any(keep):
+                temporary = path.with_name(path.name + ".tmp")
+                pq.write_table(table.filter(pa.array(keep)), temporary)
+                os.replace(temporary, path)
+            else:
+                path.unlink()
+        return dropped
 
     def _write(self, records: list[dict[str, Any]]) -> None:
         path = self.folder / f"part-{self.run}-{len(self.written):05d}.parquet"

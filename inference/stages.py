@@ -122,7 +122,8 @@ def read_files(files: Sequence[dict[str, str]], max_bytes: int, done: Collection
 
 
 def _file_rows(path: Path, name: str, max_bytes: int, done: Collection[Key]) -> list[dict[str, Any]]:
-    """What the local engine's reader thread does for one file, as rows."""
+    """What the local engine's reader thread does for one file, as rows (with the file's hash once known)."""
+    digest = None
     try:
         data = load_bytes(path, max_bytes, name)
         digest = content_hash(data)
@@ -130,10 +131,11 @@ def _file_rows(path: Path, name: str, max_bytes: int, done: Collection[Key]) -> 
             return [new_row("done", name, content_hash=digest)]
         content = parse_bytes(data, path.suffix, name)
     except ReadError as exc:
-        return [new_row("failed", exc.path, exc.line, reason=exc.reason)]
+        return [new_row("failed", exc.path, exc.line, reason=exc.reason, content_hash=digest)]
     except Exception as exc:  # a reader bug must not stop the run; the file is reported instead
-        return [new_row("failed", name, reason=f"unexpected error while reading: {type(exc).__name__}: {exc}")]
-    rows = [new_row("failed", p.path, p.line, reason=p.reason) for p in content.problems]
+        reason = f"unexpected error while reading: {type(exc).__name__}: {exc}"
+        return [new_row("failed", name, reason=reason, content_hash=digest)]
+    rows = [new_row("failed", p.path, p.line, reason=p.reason, content_hash=digest) for p in content.problems]
     for article in content.articles:
         kind = "done" if (content.path, content.content_hash, article.line) in done else "article"
         text = article_to_json(article) if kind == "article" else None

@@ -153,11 +153,12 @@ def test_resume_skips_articles_whose_content_hash_is_already_in_the_shards(model
     (root / "report-000.txt").write_text("Report 0, corrected\n\n" + SENTENCES[4], encoding="utf-8")
     seen = []
     resumed = ShardedRun(root, out, stream, resume=True, progress=seen.append).run()
-    counts = (resumed.already_done, resumed.articles, resumed.failed, resumed.skipped)
-    assert counts == (7, 3, 2, 1)  # 2 new files, 1 changed
+    counts = (resumed.already_done, resumed.articles, resumed.failed, resumed.skipped, resumed.superseded)
+    assert counts == (7, 3, 2, 1, 1)  # 2 new files, 1 changed: its old record is dropped
     assert seen[-1].files_done == seen[-1].files_total == 10
     rows = list(read_shard_rows(out))
-    assert len(rows) == 11 and len({(r["path"], r["content_hash"], r["line"]) for r in rows}) == 11
+    assert len(rows) == 10 and len({(r["path"], r["line"]) for r in rows}) == 10
+    assert next(r for r in rows if r["path"] == "report-000.txt")["title"] == "Report 0, corrected"
     fresh = ShardedRun(root, out, stream, overwrite=True).run()
     assert (fresh.articles, len(list(read_shard_rows(out)))) == (10, 10)
 

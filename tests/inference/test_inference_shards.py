@@ -73,3 +73,14 @@ def test_a_file_as_output_folder_and_bad_sizes_are_refused(tmp_path):
         ShardFolder(tmp_path / "out.parquet")
     with pytest.raises(ValueError, match=re.escape("rows_per_shard must be >= 1; got 0.")):
         ShardFolder(tmp_path / "out", rows_per_shard=0)
+
+
+def test_records_of_edited_files_are_dropped_shard_by_shard(tmp_path):
+    shards = ShardFolder(tmp_path / "out", rows_per_shard=2)
+    shards.append([_record(i) for i in range(3)])
+    shards.close()
+    current = {"a0.txt": "sha256:9999", "a1.txt": "sha256:0001"}  # a0 was edited; a2 was not seen this time
+    assert shards.drop_superseded(current) == 1
+    assert sorted(r["path"] for r in read_shard_rows(tmp_path / "out")) == ["a1.txt", "a2.txt"]
+    assert shards.drop_superseded({"a1.txt": "sha256:x", "a2.txt": "sha256:y"}) == 2
+    assert shard_paths(tmp_path / "out") == []  # shards left empty are deleted
