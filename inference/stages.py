@@ -50,11 +50,11 @@ class AnalyzerRecipe:
 
     Example:
         >>> AnalyzerRecipe(model="default", threads=1).summarizer
-        'hybrid'
+        'label-aware'
     """
 
     model: str = "default"
-    summarizer: str = "hybrid"
+    summarizer: str = "label-aware"
     llm: str | None = None
     quantize: bool = False
     threads: int | None = 1
