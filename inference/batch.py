@@ -160,7 +160,50 @@ def label_folder(
     return _FolderRun(Path(root), paths, analyzer, settings, progress).run()
 
 
-class _FolderRun:
+class RunBookkeeping:
+    """Counting, failures and progress reports shared by the local folder run and the sharded (Ray) one.
+
+    The class using it sets ``report`` (:class:`BatchReport`), ``errors`` (an ``ErrorLog``), ``progress``
+    (a callback or ``None``), ``files_done`` and ``started`` (``time.perf_counter()`` at the start).
+    """
+
+    report: BatchReport
+    errors: Any
+    progress: Any
+    files_done: int
+    started: float
+
+    def _count(self, result: ArticleAnalysis) -> None:
+        """Add a finished article to the report."""
+        self.report.articles += 1
+        self.report.paragraphs += len(result.paragraphs)
+        self.report.type_counts.update(result.type_counts())
+        self.report.stance_counts.update(result.stance_counts())
+
+    def _fail(self, path: str, reason: str, line: int | None = None) -> None:
+        """Record a failed file or article in the report and in errors.jsonl."""
+        self.report.failed += 1
+        if len(self.report.failures) < 1000:
+            self.report.failures.append({"path": path, "line": line, "reason": reason})
+        self.errors.add(path, reason, kind="failed", line=line)
+
+    def _notify(self) -> None:
+        """Send the progress callback the current counts."""
+        if self.progress is not None:
+            self.progress(
+                BatchProgress(
+                    files_done=self.files_done,
+                    files_total=self.report.files,
+                    articles=self.report.articles,
+                    paragraphs=self.report.paragraphs,
+                    failed=self.report.failed,
+                    already_done=self.report.already_done,
+                    seconds=time.perf_counter() - self.started,
+                )
+            )
+
+
+class _FolderRun(RunBookkeeping):
     """One run of :func:`label_folder`; each step is a method."""
 
     def __init__(self, root: Path, paths: OutputPaths, analyzer: Analyzer, settings: BatchSettings, progress) -> None:
@@ -325,29 +368,3 @@ class _FolderRun:
             self.journal.append(records)
             self._notify()
             block = False
-
-    def _count(self, result: ArticleAnalysis) -> None:
-        self.report.articles += 1
-        self.report.paragraphs += len(result.paragraphs)
-        self.report.type_counts.update(result.type_counts())
-        self.report.stance_counts.update(result.stance_counts())
-
-    def _fail(self, path: str, reason: str, line: int | None = None) -> None:
-        self.report.failed += 1
-        if len(self.report.failures) < 1000:
-            self.report.failures.append({"path": path, "line": line, "reason": reason})
-        self.errors.add(path, reason, kind="failed", line=line)
-
-    def _notify(self) -> None:
-        if self.progress is not None:
-            self.progress(
-                BatchProgress(
-                    files_done=self.files_done,
-                    files_total=self.report.files,
-                    articles=self.report.articles,
-                    paragraphs=self.report.paragraphs,
-                    failed=self.report.failed,
-                    already_done=self.report.already_done,
-                    seconds=time.perf_counter() - self.started,
-                )
-            )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from stancewire.inference.batch import BatchProgress, BatchReport
+from stancewire.inference.batch import BatchProgress, BatchReport, RunBookkeeping
 from stancewire.inference.output import ErrorLog
 from stancewire.inference.results import ArticleAnalysis
 from stancewire.inference.shards import ShardFolder
@@ -43,7 +43,7 @@ def plan_outside(root: Path, out_dir: Path) -> FolderPlan:
     return plan
 
 
-class ShardedRun:
+class ShardedRun(RunBookkeeping):
     """One run into a folder of shards; :meth:`run` reads as its steps.
 
     Args:
@@ -129,29 +129,3 @@ class ShardedRun:
             self.files_done += bool(row["closes_file"])
         self.shards.append(records)
         self._notify()
-
-    def _count(self, result: ArticleAnalysis) -> None:
-        self.report.articles += 1
-        self.report.paragraphs += len(result.paragraphs)
-        self.report.type_counts.update(result.type_counts())
-        self.report.stance_counts.update(result.stance_counts())
-
-    def _fail(self, path: str, reason: str, line: int | None) -> None:
-        self.report.failed += 1
-        if len(self.report.failures) < 1000:
-            self.report.failures.append({"path": path, "line": line, "reason": reason})
-        self.errors.add(path, reason, kind="failed", line=line)
-
-    def _notify(self) -> None:
-        if self.progress is not None:
-            self.progress(
-                BatchProgress(
-                    files_done=self.files_done,
-                    files_total=self.report.files,
-                    articles=self.report.articles,
-                    paragraphs=self.report.paragraphs,
-                    failed=self.report.failed,
-                    already_done=self.report.already_done,
-                    seconds=time.perf_counter() - self.started,
-                )
-            )
