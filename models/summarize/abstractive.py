@@ -98,7 +98,7 @@ def _llm_summary(
     )
 
 
-class LLMSummarizer:
+class LLMSummarizer(LLMHolder):
     """Abstractive summaries from a chat LLM, guarded; map-reduce over chunks for long articles.
 
     Args:
@@ -124,15 +124,10 @@ class LLMSummarizer:
         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
         fallback: Summarizer | None = None,
     ) -> None:
-        self._holder = LLMHolder(llm)
+        super().__init__(llm)
         self.max_sentences = max_sentences
         self.max_new_tokens = max_new_tokens
         self.fallback = fallback or LabelAwareSummarizer(max_sentences=max_sentences)
-
-    @property
-    def llm(self) -> ChatLLM:
-        """The chat model (loaded on first access)."""
-        return self._holder.llm
 
     def summarise(self, article: Article | str) -> Summary:
         """Summarise with the LLM; see :func:`guarded_summary` for the guard, retry and fallback."""

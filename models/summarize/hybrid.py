@@ -100,7 +100,7 @@ def review_rewrite(sentence: str, draft: str, facts: SourceFacts) -> str:
     return ""
 
 
-class HybridSummarizer:
+class HybridSummarizer(LLMHolder):
     """Extract key sentences, let the LLM shorten each one, keep only rewrites that pass the checks.
 
     Args:
@@ -126,15 +126,10 @@ class HybridSummarizer:
         max_sentences: int = 3,
         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
     ) -> None:
-        self._holder = LLMHolder(llm)
+        super().__init__(llm)
         self.extractor = extractor or LabelAwareSummarizer(labeler=labeler, max_sentences=max_sentences)
         self.max_sentences = max_sentences
         self.max_new_tokens = max_new_tokens
-
-    @property
-    def llm(self) -> ChatLLM:
-        """The chat model (loaded on first access)."""
-        return self._holder.llm
 
     def summarise(self, article: Article | str) -> Summary:
         """Extract, shorten each sentence, guard; the extract itself when no rewrite survives."""
