@@ -126,6 +126,6 @@ def test_llm_summarisers_run_end_to_end_on_the_tiny_model(tiny_llm, summarizer_c
 
 def test_llm_summariser_takes_a_spec_string(tiny_model_dir):
     summarizer = load_summarizer("llm", llm=f"transformers:{tiny_model_dir}", max_sentences=1)
-    assert summarizer._holder._llm is None  # nothing loaded before the first summary
+    assert summarizer._llm is None  # nothing loaded before the first summary
     assert isinstance(summarizer.llm, TransformersLLM)
     assert summarizer.llm.model_id == str(tiny_model_dir)
