@@ -153,6 +153,23 @@ class ZeroShotLLM(ProbabilisticLabeler):
         return cls(llm=config.get("llm"), taxonomy=taxonomy, max_tokens=int(config.get("max_tokens", 96)))
 
 
+def json_object_in(raw: str) -> dict[str, Any] | None:
+    """The outermost ``{...}`` in an LLM answer, decoded; ``None`` if there is none or it is not a JSON object.
+
+    Example:
+        >>> json_object_in('Sure! {"types": ["diplomacy"]} Hope this helps.')
+        {'types': ['diplomacy']}
+    """
+    match = re.search(r"\{.*\}", raw, re.DOTALL)
+    if not match:
+        return None
+    try:
+        data = json.loads(match.group(0))
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def parse_answer(raw: str, taxonomy: Taxonomy, targets: Sequence[str]) -> dict[str, Any]:
     """Parse a model answer strictly; near-miss label names are mapped, anything else is dropped.
 
@@ -164,14 +181,8 @@ def parse_answer(raw: str, taxonomy: Taxonomy, targets: Sequence[str]) -> dict[s
         (['diplomacy'], {'Russia': 'against'}, True)
     """
     empty = {"types": [], "stance": {t: "none" for t in targets}, "valid": False, "raw": raw}
-    match = re.search(r"\{.*\}", raw, re.DOTALL)
-    if not match:
-        return empty
-    try:
-        data = json.loads(match.group(0))
-    except json.JSONDecodeError:
-        return empty
-    if not isinstance(data, dict) or not isinstance(data.get("types", []), list):
+    data = json_object_in(raw)
+    if data is None or not isinstance(data.get("types", []), list):
         return empty
     types = []
     for item in data.get("types", []):

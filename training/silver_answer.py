@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from stancewire.models.baseline_llm import parse_answer
+from stancewire.models.baseline_llm import json_object_in, parse_answer
 from stancewire.models.taxonomy import Taxonomy
 
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -80,7 +80,7 @@ def validate_answer(raw: str, taxonomy: Taxonomy, targets: Sequence[str]) -> Ans
     """Parse and check an answer against the taxonomy and the targets; never raises."""
     targets = list(targets)
     parsed = parse_answer(raw, taxonomy, targets)
-    data = _json_object(raw)
+    data = json_object_in(raw)
     if not parsed["valid"] or data is None:
         return failed_answer(targets, "the answer is not one JSON object with a 'types' list", raw)
     problems, mapped = [], {}
@@ -101,18 +101,6 @@ def validate_answer(raw: str, taxonomy: Taxonomy, targets: Sequence[str]) -> Ans
         elif stance[target] != str(stance[target]).strip().lower():
             mapped[str(stance[target])] = str(stance[target]).strip().lower()
     return Answer(parsed["types"], parsed["stance"], not problems, problems, mapped, raw)
-
-
-def _json_object(raw: str) -> dict[str, Any] | None:
-    """The ``{...}`` the baseline parser reads, decoded; ``None`` if it is not a JSON object."""
-    match = re.search(r"\{.*\}", raw, re.DOTALL)
-    if not match:
-        return None
-    try:
-        data = json.loads(match.group(0))
-    except json.JSONDecodeError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 @dataclass
