@@ -8,11 +8,11 @@ that need no training (zero-shot).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from stancewire.models.jsonfile import read_json_file
 from stancewire.models.predictions import ParagraphPrediction
 from stancewire.models.taxonomy import Taxonomy
 
@@ -67,6 +67,14 @@ def shipped_path(name: str) -> Path:
     return SHIPPED_DIR / name
 
 
+def saved_folder(path_or_name: str | Path) -> Path:
+    """The folder as given, or the shipped model of that name when no such path exists."""
+    path = Path(path_or_name)
+    if not path.exists() and shipped_path(str(path_or_name)).exists():
+        return shipped_path(str(path_or_name))
+    return path
+
+
 def available_models() -> list[str]:
     """Names that :func:`load_labeler` accepts without a path."""
     _import_builtin_kinds()
@@ -86,24 +94,19 @@ def load_labeler(name_or_path: str | Path) -> ParagraphLabeler:
     text = str(name_or_path)
     if text in NAMED_MODELS:
         return NAMED_MODELS[text]()
-    path = Path(text)
-    shipped = not path.exists() and shipped_path(text).exists()
-    if shipped:
-        path = shipped_path(text)
+    path = saved_folder(text)
     config_file = path / "config.json"
     if not config_file.exists():
         raise FileNotFoundError(
             f"No model named {text!r} and no saved model folder at {path} (expected {config_file}). "
             f"Known names: {available_models()}."
         )
-    config = json.loads(config_file.read_text(encoding="utf-8"))
-    kind = config.get("kind")
+    config = read_json_file(config_file, "model config")
+    kind = config.get("kind") if isinstance(config, dict) else None
     if kind not in LABELER_KINDS:
         raise ValueError(f"{config_file}: unknown model kind {kind!r}; expected one of {sorted(LABELER_KINDS)}.")
-    model = LABELER_KINDS[kind].from_pretrained(path)
-    if shipped:
-        model.name = text  # reports and outputs say "default", not this machine's install path
-    return model
+    # the name as given: a shipped model then calls itself "default", not this machine's install path
+    return LABELER_KINDS[kind].from_pretrained(text)
 
 
 def _import_builtin_kinds() -> None:

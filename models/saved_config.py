@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stancewire.models.jsonfile import read_json_file
-from stancewire.models.registry import shipped_path
+from stancewire.models.registry import saved_folder
 from stancewire.models.versions import check_versions, current_versions
 
 
@@ -38,9 +38,7 @@ def read_config(path_or_name: str | Path, kind: str, what: str | None = None) ->
 
     Warns when the folder was saved by other library versions.
     """
-    path = Path(path_or_name)
-    if not path.exists() and shipped_path(str(path_or_name)).exists():
-        path = shipped_path(str(path_or_name))
+    path = saved_folder(path_or_name)
     config_file = path / "config.json"
     if not config_file.exists():
         raise FileNotFoundError(f"No saved {what or kind} at {path}: {config_file} is missing.")
