@@ -63,6 +63,11 @@ class OutputPaths:
         return cls(out=out, journal=journal, errors=out.with_name("errors.jsonl"), format=fmt)
 
 
+def is_current(current: dict[str, str], path: str, digest: str) -> bool:
+    """False when this run read ``path`` with another content hash than ``digest`` (the record is superseded)."""
+    return current.get(path, digest) == digest
+
+
 def record_key(record: dict[str, Any]) -> Key:
     """``(path, content_hash, line)`` of an output record."""
     return str(record.get("path", "")), str(record.get("content_hash", "")), record.get("line")
@@ -133,10 +138,10 @@ class Journal:
         run (deleted or moved) keep their records. The rewrite goes to a temporary file that replaces the
         journal only once complete, so an interruption loses nothing. Returns the number of records dropped.
         """
+        if all(is_current(self.current, path, digest) for path, digest, _ in self.keys):
+            return 0  # nothing edited: no need to read the journal back
         records = list(read_records(self.path))
-        kept = [r for r in records if self.current.get(str(r.get("path", "")), r.get("content_hash")) == r.get(
-            "content_hash"
-        )]
+        kept = [r for r in records if is_current(self.current, *record_key(r)[:2])]
         if len(kept) == len(records):
             return 0
         temporary = self.path.with_name(self.path.name + ".tmp")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from stancewire.inference.output import Key, record_key, write_parquet
+from stancewire.inference.output import Key, is_current, record_key, write_parquet
 
 SHARD_PATTERN = "part-*.parquet"
 KEY_COLUMNS = ["path", "content_hash", "line"]
@@ -131,11 +131,11 @@ class ShardFolder:
 
         dropped = 0
         for path in shard_paths(self.folder):
-            table = pq.read_table(path)
-            keys = table.select(["path", "content_hash"]).to_pylist()
-            keep = [current.get(k["path"], k["content_hash"]) == k["content_hash"] for k in keys]
+            keys = pq.read_table(path, columns=["path", "content_hash"]).to_pylist()
+            keep = [is_current(current, k["path"], k["content_hash"]) for k in keys]
             if all(keep):
-                continue
+                continue  # only the key columns were read
+            table = pq.read_table(path)
             dropped += keep.count(False)
             if any(keep):
                 temporary = path.with_name(path.name + ".tmp")
