@@ -75,10 +75,6 @@ class ClassifierNetwork(nn.Module):
         self.register_buffer("type_pos_weight", type_pos_weight, persistent=False)
         self.register_buffer("stance_class_weight", stance_class_weight, persistent=False)
 
-    def pool(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
-        """Sentence vector per row (mean over real tokens, or the first token)."""
-        return self.features(input_ids, attention_mask, token_type_ids)[0]
-
     def features(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
         """The inputs of the type head and of the stance head, one row each per input row."""
         kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
