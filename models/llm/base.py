@@ -46,6 +46,10 @@ class ChatLLM(Protocol):
         name: A readable name of the model, e.g. ``"llama-cpp:SmolLM2-135M-Instruct.Q4_1.gguf"``.
         context_length: Tokens the model attends to (prompt plus answer), from the model's own config.
 
+    Optional: a backend that can read next-token probabilities also offers ``can_score`` (bool) and
+    ``first_token_logprobs(messages, tails, options)`` (see :class:`~stancewire.models.llm.LlamaCppLLM`);
+    ``zero-shot-llm`` then scores its answers instead of generating them.
+
     Example:
         >>> class Echo:
         ...     name, context_length = "echo", 512

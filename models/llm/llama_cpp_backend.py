@@ -24,8 +24,9 @@ class LlamaCppLLM:
     Args:
         model_path: A ``.gguf`` file.
         max_context: Upper bound on the context window, in tokens.
-        n_threads: CPU threads; ``None`` keeps llama.cpp's default (half the cores). More threads only help
-            on idle cores: llama.cpp threads spin while they wait, so on a busy machine they slow each other.
+        n_threads: CPU threads; ``None`` uses the cores that are idle when the model loads (see
+            :func:`idle_cores`). More threads only help on idle cores: llama.cpp threads spin while they
+            wait, so on a busy machine they slow each other.
         name: Display name; defaults to ``"llama-cpp:<file name>"``.
 
     Example:
@@ -55,6 +56,7 @@ class LlamaCppLLM:
         self.n_threads = n_threads
         self.name = name or f"llama-cpp:{path.name}"
         self._llama: Any = None
+        self._prompts: Any = None
 
     @classmethod
     def from_spec(cls, argument: str) -> LlamaCppLLM:
@@ -74,7 +76,7 @@ class LlamaCppLLM:
             self._llama = Llama(
                 model_path=str(self.model_path),
                 n_ctx=min(self._trained_context(), self.max_context),
-                n_threads=self.n_threads,
+                n_threads=self.n_threads or idle_cores(),
                 seed=0,
                 verbose=False,
             )
@@ -107,9 +109,7 @@ class LlamaCppLLM:
 
             grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
         model = self.model
-        # Forget the previous prompt: reusing its cached prefix changes the batch shapes, hence the float
-        # rounding, and greedy decoding can then differ from a fresh run on the same messages.
-        model.reset()
+        self.prompts.prepare(messages)  # only the system prompt stays cached: deterministic, see PromptCache
         model.set_seed(seed)
         try:
             result = model.create_chat_completion(
@@ -128,10 +128,62 @@ class LlamaCppLLM:
             raise
         return result["choices"][0]["message"].get("content") or ""
 
+    @property
+    def prompts(self) -> Any:
+        """The :class:`~stancewire.models.llm.llama_cpp_prompt.PromptCache` of the loaded model."""
+        if self._prompts is None:
+            from stancewire.models.llm.llama_cpp_prompt import PromptCache
+
+            self._prompts = PromptCache(self.model)
+        return self._prompts
+
+    @property
+    def can_score(self) -> bool:
+        """Whether :meth:`first_token_logprobs` works (the GGUF carries its chat template, as most do)."""
+        return self.prompts.can_render
+
+    def first_token_logprobs(
+        self, messages: list[dict[str, str]], tails: list[str], options: list[list[str]]
+    ) -> list[dict[str, float]]:
+        """For each tail (the start of the model's answer), the log-probability that the answer goes on with each
+        of its options (e.g. ``["yes", "no"]``): one evaluation of the conversation, a few tokens per tail, no
+        decoding.
+
+        Example:
+            >>> llm = LlamaCppLLM.from_spec("")  # doctest: +SKIP
+            >>> question = [{"role": "user", "content": "Is Paris in France? Answer yes or no."}]
+            >>> llm.first_token_logprobs(question, ["Answer:"], [["yes", "no"]])  # doctest: +SKIP
+            [{'yes': -0.2, 'no': -2.1}]
+        """
+        check_messages(messages)
+        if not tails:
+            return []
+        if not self.can_score:
+            raise LLMError(f"{self.name}: scoring needs the chat template stored in the GGUF file; it has none.")
+        try:
+            return self.prompts.first_token_logprobs(messages, tails, options)
+        except ValueError as exc:
+            if "exceeds context window" in str(exc):
+                raise LLMError(f"{self.name}: {exc}; shorten the messages or use a longer-context model.") from None
+            raise
+
     def _trained_context(self) -> int:
         """The trained context length from the GGUF metadata, else ``max_context``."""
         value = gguf_context_length(self.model_path)
         return value if value else self.max_context
+
+
+def idle_cores() -> int:
+    """Cores not busy with other work, measured over 0.2 s (at least 1).
+
+    llama.cpp threads spin while they wait for each other, so a thread on a busy core slows every other
+    thread: on a loaded 2-core machine two threads took ~100 s per call where one took ~5 s.
+    """
+    import psutil
+
+    cores = os.cpu_count() or 1
+    busy = psutil.cpu_percent(interval=0.2) / 100 * cores
+    return max(1, min(cores, round(cores - busy)))
 
 
 _SCALAR_FORMATS = {

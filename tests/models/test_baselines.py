@@ -106,8 +106,77 @@ def test_zero_shot_llm_parses_strictly_and_never_crashes():
     messages, schema = llm.prompts[0]
     assert "Paragraph: Shells fell on Kharkiv." in messages[-1]["content"]
     assert schema["properties"]["stance"]["required"] == ["Russia"]
-    model.predict(texts[0], targets=["Russia"])
-    assert model.calls == 4  # cached
+    assert schema["properties"]["types"]["maxItems"] == 4
+    llm.answers.append('{"types": [], "stance": {"Russia": "favor"}}')
+    assert model.predict(texts[0], targets=["Russia"]).stance["Russia"] == "favor"
+    assert model.calls == 5  # each predict() asks again, so a timed repeat is a real call
+
+
+class ScoringLLM:
+    """A fake backend that scores answers: says yes to "military_action" when the text mentions shelling,
+    favours a target named after "praised", and leans to "yes" on every question (even on empty text)."""
+
+    name, context_length, can_score = "scoring", 2048, True
+
+    def __init__(self):
+        self.calls = []
+
+    def first_token_logprobs(self, messages, tails, options):
+        self.calls.append((messages, list(tails)))
+        text = messages[-1]["content"]
+        answers = []
+        for tail, choices in zip(tails, options, strict=True):
+            if choices == ["yes", "no"]:
+                hit = tail == "military_action:" and "shell" in text
+                content_free = text.startswith("Paragraph: N/A")
+                yes, no = (0.0, -3.0) if hit else (-0.5, -1.0) if content_free else (-0.6, -0.9)
+                answers.append({"yes": yes, "no": no})  # leans yes on every text
+            else:
+                target = tail.removeprefix("stance toward ").removesuffix(":")
+                hit = f"praised {target}" in text
+                if hit:
+                    answers.append({"favor": 0.0, "against": -2.0, "none": -2.0})
+                elif text.startswith("Paragraph: N/A"):
+                    answers.append({"favor": -2.0, "against": 0.0, "none": 0.0})
+                else:
+                    answers.append({"favor": -2.5, "against": -0.3, "none": 0.0})
+        return answers
+
+    def chat(self, messages, **kwargs):
+        raise AssertionError("a scoring backend is never asked to generate")
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+
+def test_zero_shot_llm_scores_answers_with_contextual_calibration():
+    from stancewire.models.baseline_llm import ZeroShotLLM
+
+    llm = ScoringLLM()
+    model = ZeroShotLLM(llm=llm)
+    texts = ["Artillery shelled the port.", "The minister praised Kyiv for its restraint."]
+    predictions = model.predict(texts, targets=["Kyiv", "ceasefire"])
+    # Every question leans "yes" by the same amount on the content-free paragraph, so only real evidence remains.
+    assert predictions[0].types == ["military_action"] and predictions[1].types == []
+    assert 0.9 < predictions[0].type_scores["military_action"] < 1.0
+    assert 0.4 < predictions[1].type_scores["diplomacy"] < 0.5  # raw P(yes) 0.57, but less than on "N/A"
+    assert predictions[1].stance["Kyiv"] == "favor" and predictions[0].stance["Kyiv"] == "none"
+    assert abs(sum(predictions[1].stance_scores["Kyiv"].values()) - 1) < 1e-5  # scores are rounded
+    messages, tails = llm.calls[0]
+    assert messages[-1]["content"] == "Paragraph: Artillery shelled the port." and len(tails) == 9 + 2
+    assert model.failures == 0
+
+
+def test_zero_shot_llm_scoring_failures_count_and_never_raise():
+    from stancewire.models.baseline_llm import ZeroShotLLM
+
+    class Broken(ScoringLLM):
+        def first_token_logprobs(self, messages, tails, options):
+            raise RuntimeError("context overflow")
+
+    model = ZeroShotLLM(llm=Broken())
+    prediction = model.predict("Shells fell.", targets=["Russia"])
+    assert prediction.types == [] and prediction.stance["Russia"] == "none" and model.failures == 1
 
 
 def test_zero_shot_embed_saves_its_config_and_loads_back(tmp_path):
@@ -117,4 +186,3 @@ def test_zero_shot_embed_saves_its_config_and_loads_back(tmp_path):
     loaded = load_labeler(tmp_path)
     assert isinstance(loaded, ZeroShotEmbed)
     assert loaded.encoder_name == "minilm" and loaded.taxonomy.type_names[0] == "call_for_ceasefire"
-

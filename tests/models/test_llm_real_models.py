@@ -44,6 +44,24 @@ def test_bundled_gguf_follows_a_json_schema(bundled):
     assert isinstance(answer["city"], str) and isinstance(answer["population"], int)
 
 
+def test_bundled_gguf_scores_answers_deterministically(bundled):
+    system = {"role": "system", "content": "You answer questions about geography with yes or no."}
+    question = [system, {"role": "user", "content": "Is Paris in France?"}]
+    tails, options = ["Answer:", "Paris is in Peru:"], [["yes", "no"], ["yes", "no"]]
+    first = bundled.first_token_logprobs(question, tails, options)
+    assert all(answer[o] <= 0 for answer in first for o in ("yes", "no"))  # log-probabilities
+    assert first[0] != first[1]  # each tail was read, not only the shared part
+    bundled.chat([system, {"role": "user", "content": "Is Lima in Peru?"}], max_tokens=4)  # other cached state
+    assert bundled.first_token_logprobs(question, tails, options) == first
+    code = (
+        "import json, sys; from stancewire.models.llm import load_llm; a = json.loads(sys.argv[1]); "
+        "print(json.dumps(load_llm(None).first_token_logprobs(*a)))"
+    )
+    argument = json.dumps([question, tails, options])
+    fresh = subprocess.run([sys.executable, "-c", code, argument], capture_output=True, text=True, check=True)
+    assert json.loads(fresh.stdout.strip().splitlines()[-1]) == first
+
+
 def test_transformers_loads_the_gguf_file():
     llm = load_llm(f"transformers:{smollm2_gguf_path()}")
     assert llm.context_length == 8192

@@ -1,0 +1,159 @@
+"""Deterministic prompt caching and answer scoring on a ``llama_cpp.Llama`` model.
+
+llama.cpp reuses whatever prefix of a new prompt is still in its KV cache. Reusing an arbitrary prefix (what
+the previous prompt happened to share) changes the batch shapes, hence the float rounding, and greedy
+decoding can then differ from a fresh run on the same messages. :class:`PromptCache` therefore only ever
+keeps prefixes it evaluated itself, in fixed pieces: the system message alone from an empty cache, then (for
+scoring) the shared part of the last message. The same messages give the same batches in every call and in a
+fresh process, so answers stay deterministic while a long fixed system prompt (the taxonomy of
+``zero-shot-llm``) is evaluated once instead of once per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+class PromptCache:
+    """Renders chat prompts with the GGUF's own template and manages the KV cache of one ``Llama``.
+
+    Args:
+        model: A loaded ``llama_cpp.Llama``.
+
+    Example:
+        >>> cache = PromptCache(llama)  # doctest: +SKIP
+        >>> cache.prepare(messages)  # the system prompt is now the only thing cached  # doctest: +SKIP
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._formatter: Any = None
+        self._system: list[int] | None = None
+        self._option_ids: dict[str, set[int]] = {}
+
+    @property
+    def can_render(self) -> bool:
+        """Whether prompts can be rendered here (the model uses the chat template stored in its GGUF)."""
+        return self.formatter() is not None
+
+    def formatter(self) -> Any:
+        """The Jinja formatter of the GGUF's chat template, built as llama-cpp-python builds it (``None`` if
+        the model uses another chat format)."""
+        model = self.model
+        if model.chat_format != "chat_template.default" or model.chat_handler is not None:
+            return None
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            eos, bos = model.token_eos(), model.token_bos()
+            self._formatter = Jinja2ChatFormatter(
+                template=model.metadata["tokenizer.chat_template"],
+                eos_token=model._model.token_get_text(eos) if eos != -1 else "",
+                bos_token=model._model.token_get_text(bos) if bos != -1 else "",
+                stop_token_ids=[eos],
+            )
+        return self._formatter
+
+    def tokens(self, messages: list[dict[str, str]]) -> list[int]:
+        """The prompt tokens of ``messages`` with the generation prompt, as ``create_chat_completion`` builds them."""
+        prompt = self.formatter()(messages=messages).prompt
+        return self.model.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def prepare(self, messages: list[dict[str, str]]) -> None:
+        """Leave exactly the system message's tokens in the KV cache (evaluated alone), or nothing.
+
+        Without a system message, or when the prompt cannot be rendered here, the cache is emptied.
+        """
+        model = self.model
+        prefix = self._system_tokens(messages)
+        if prefix and prefix == self._system and model.n_tokens >= len(prefix):
+            self.truncate(len(prefix))
+            return
+        model.reset()
+        self._system = None
+        if prefix:
+            model.eval(prefix)
+            self._system = prefix
+
+    def truncate(self, n_tokens: int) -> None:
+        """Forget every cached token from position ``n_tokens`` on."""
+        self.model._ctx.kv_cache_seq_rm(-1, n_tokens, -1)
+        self.model.n_tokens = n_tokens
+
+    def first_token_logprobs(
+        self, messages: list[dict[str, str]], tails: Sequence[str], options: Sequence[Sequence[str]]
+    ) -> list[dict[str, float]]:
+        """For each tail (the start of the model's answer): the log-probability that the answer goes on with
+        each of that tail's options (``options[i]`` belongs to ``tails[i]``).
+
+        The conversation is evaluated once; each tail then costs only its own few tokens. An option's
+        probability sums its spellings that differ in case or a leading space ("yes", "Yes", " yes"), read at
+        their first token.
+        """
+        model = self.model
+        self.prepare(messages)
+        base = self.tokens(messages)
+        prompts = [base + model.tokenize(tail.encode("utf-8"), add_bos=False, special=False) for tail in tails]
+        longest = max(len(p) for p in prompts)
+        if longest > model.n_ctx():
+            raise ValueError(f"the prompt ({longest} tokens) exceeds context window of {model.n_ctx()}")
+        shared = _common_prefix_length(prompts)
+        start = model.n_tokens
+        if shared > start and model.input_ids[:start].tolist() == prompts[0][:start]:
+            model.eval(prompts[0][start:shared])
+        else:  # the system prompt did not render as a prefix: evaluate everything from scratch
+            model.reset()
+            self._system = None
+            model.eval(prompts[0][:shared])
+        answers = []
+        for prompt, choices in zip(prompts, options, strict=True):
+            self.truncate(shared)
+            model.eval(prompt[shared:])
+            # Logits of the last evaluated token (llama-cpp-python keeps no copy unless logits_all is set).
+            logits = np.ctypeslib.as_array(model._ctx.get_logits(), shape=(model.n_vocab(),)).astype(np.float64)
+            logprobs = logits - _logsumexp(logits)
+            answers.append({c: float(_logsumexp(logprobs[sorted(self._first_token_ids(c))])) for c in choices})
+        return answers
+
+    def _first_token_ids(self, option: str) -> set[int]:
+        """First tokens of the option's spellings (cached)."""
+        if option in self._option_ids:
+            return self._option_ids[option]
+        spellings = {option, option.lower(), option.capitalize()}
+        spellings |= {" " + s for s in spellings}
+        ids = {self.model.tokenize(s.encode("utf-8"), add_bos=False, special=False)[0] for s in spellings}
+        self._option_ids[option] = ids
+        return ids
+
+    def _system_tokens(self, messages: list[dict[str, str]]) -> list[int] | None:
+        """Tokens of the rendered prompt up to the end of the system message, if the prompt starts with them."""
+        if not self.can_render or messages[0]["role"] != "system" or not messages[0]["content"]:
+            return None
+        prompt = self.formatter()(messages=messages).prompt
+        end = prompt.find(messages[0]["content"])
+        if end < 0:
+            return None
+        model = self.model
+        full = model.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        head = prompt[: end + len(messages[0]["content"])]
+        prefix = model.tokenize(head.encode("utf-8"), add_bos=False, special=True)
+        # The rest of the prompt must follow: keep at least one token to evaluate, and a prefix that tokenises
+        # differently on its own (a merge across the boundary) is not a prefix.
+        return prefix if len(prefix) < len(full) and full[: len(prefix)] == prefix else None
+
+
+def _common_prefix_length(token_lists: Sequence[Sequence[int]]) -> int:
+    """Tokens every list shares at its start, leaving at least one token of each to evaluate."""
+    shortest = min(len(t) for t in token_lists)
+    n = 0
+    while n < shortest - 1 and all(t[n] == token_lists[0][n] for t in token_lists):
+        n += 1
+    return n
+
+
+def _logsumexp(values: np.ndarray) -> float | np.ndarray:
+    top = np.max(values)
+    return top + np.log(np.sum(np.exp(values - top)))
