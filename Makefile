@@ -12,7 +12,7 @@ STAMP := $(VENV)/.stancewire-install
 INSTALL_KEY := $(shell cat pyproject.toml | sha1sum | cut -c1-16)-$(CURDIR)
 PYTEST_ARGS ?=
 
-.PHONY: install test test-slow test-all demo lint train-default train-baselines clean
+.PHONY: install test test-slow test-all demo eval-all lint train-default train-baselines clean
 
 install:
 	@test -x $(PY) || ($(PYTHON) -m venv $(VENV) && $(PIP) install -q --upgrade pip)
@@ -44,6 +44,13 @@ demo: install
 	$(VENV)/bin/stancewire eval classify --models default,tfidf-logreg,embed-logreg,zero-shot-embed \
 		--data fixtures/test.jsonl --out reports/demo
 	@echo "Labels: runs/demo/labels.jsonl   Report: reports/demo/report.html"
+
+# Every registered classifier and summariser on the fixture test split, timed (target: under 10 minutes).
+eval-all: install
+	@start=$$(date +%s); \
+	$(VENV)/bin/stancewire eval classify --models all --data fixtures/test.jsonl --out reports/eval-all/classify && \
+	$(VENV)/bin/stancewire eval summarise --methods all --data fixtures/test.jsonl --out reports/eval-all/summarise && \
+	echo "eval-all took $$(( $$(date +%s) - start )) s. Reports: reports/eval-all/{classify,summarise}/report.html"
 
 clean:
 	rm -rf .venv build *.egg-info .pytest_cache

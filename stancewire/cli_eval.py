@@ -121,7 +121,9 @@ def classify(
 
 @eval_app.command("summarise")
 def summarise(
-    methods: Annotated[list[str], typer.Option(help="Methods, comma-separated: lead,textrank,mmr,llm,hybrid ...")],
+    methods: Annotated[
+        list[str], typer.Option(help="Methods, comma-separated: lead,textrank,mmr,llm,hybrid ..., or 'all'.")
+    ],
     data: Annotated[Path, typer.Option(help="Our article schema or XSum-style {id, document, summary} JSONL.")],
     out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and report.html.")],
     limit: Annotated[int | None, typer.Option(help="Evaluate only the first N articles.")] = None,
@@ -133,12 +135,15 @@ def summarise(
 ) -> None:
     """Score summarisers: ROUGE with intervals, faithfulness before/after the guard, length, time."""
     from stancewire.eval.summarise import SummariseConfig, evaluate_summarisers
+    from stancewire.models.summarize.base import method_names
 
+    names = _split(methods)
+    names = method_names() if names == ["all"] else names
     try:
         config = SummariseConfig(primary_metric=primary, limit=limit, n_resamples=resamples, seed=seed)
         with _progress() as progress:
             results = evaluate_summarisers(
-                _split(methods), data, config=config, labeler=labeler, llm=llm, progress=progress
+                names, data, config=config, labeler=labeler, llm=llm, progress=progress
             )
     except (FileNotFoundError, ValueError) as exc:
         _fail(exc)

@@ -138,6 +138,20 @@ def available_summarizers() -> list[str]:
     return sorted(set(SUMMARIZERS) | set(SUMMARIZER_ALIASES))
 
 
+def method_names() -> list[str]:
+    """One short name per registered method (its first alias, else its versioned name), sorted.
+
+    Example:
+        >>> "lead" in method_names() and "extractive.lead.v1" not in method_names()
+        True
+    """
+    _import_builtin_methods()
+    first_alias: dict[str, str] = {}
+    for alias, name in SUMMARIZER_ALIASES.items():
+        first_alias.setdefault(name, alias)
+    return sorted(first_alias.get(name, name) for name in SUMMARIZERS)
+
+
 def resolve_method(method: str) -> str:
     """The versioned name of a method name or alias; ``ValueError`` listing the known names otherwise."""
     _import_builtin_methods()

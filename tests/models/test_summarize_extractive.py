@@ -188,3 +188,12 @@ def test_same_input_same_summary():
     first = load_summarizer("textrank").summarise(ARTICLE)
     second = load_summarizer("textrank").summarise(ARTICLE)
     assert first.sentences == second.sentences
+
+
+def test_method_names_give_one_short_name_per_registered_method():
+    from stancewire.models.summarize.base import SUMMARIZERS, method_names, resolve_method
+
+    names = method_names()
+    assert {"lead", "mmr", "textrank", "llm", "hybrid", "label-aware"} <= set(names)
+    assert sorted(resolve_method(n) for n in names) == sorted(SUMMARIZERS)  # each method once
+    assert all(n in available_summarizers() for n in names)
