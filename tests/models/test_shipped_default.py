@@ -10,9 +10,12 @@ from stancewire.models.schema import load_articles
 
 TEST_SPLIT = Path(__file__).resolve().parents[2] / "fixtures" / "test.jsonl"
 KNOWN = [  # (article id, paragraph index, targets whose gold stance is checked)
-    ("syria-013", 2, []),  # a case brought at the ICJ: legal action + accusation
-    ("ukraine-001", 7, []),  # a claimed strike on energy sites: military action + accusation
-    ("haiti-001", 9, ["Kenya-led mission"]),  # officials reject criticism of the force: denial, favor
+    # Damascus calls the ICJ case disinformation: denial + accusation + legal action; favor the government.
+    ("syria-013", 4, ["Assad government", "ICJ case"]),
+    # A minister accuses Moscow over strikes on the grid: accusation + military action; against Russia.
+    ("ukraine-001", 5, ["Russia"]),
+    # A governor killed after accusing the RSF of genocide: accusation + casualty report; against the RSF.
+    ("sudan-003", 3, ["RSF"]),
 ]
 
 
