@@ -12,7 +12,7 @@ STAMP := $(VENV)/.stancewire-install
 INSTALL_KEY := $(shell cat pyproject.toml | sha1sum | cut -c1-16)-$(CURDIR)
 PYTEST_ARGS ?=
 
-.PHONY: install test test-slow test-all demo eval-all lint train-default train-baselines clean
+.PHONY: install test test-slow test-all demo eval-all lint train-default train-baselines train-ensemble clean
 
 install:
 	@test -x $(PY) || ($(PYTHON) -m venv $(VENV) && $(PIP) install -q --upgrade pip)
@@ -41,7 +41,7 @@ lint: install
 demo: install
 	$(VENV)/bin/stancewire data check fixtures/
 	$(VENV)/bin/stancewire label examples/articles --out runs/demo/labels.jsonl --overwrite --summarise --summarizer textrank
-	$(VENV)/bin/stancewire eval classify --models default,tfidf-logreg,embed-logreg,zero-shot-embed \
+	$(VENV)/bin/stancewire eval classify --models default-ensemble,default,tfidf-logreg,embed-logreg,zero-shot-embed \
 		--data fixtures/test.jsonl --out reports/demo
 	@echo "Labels: runs/demo/labels.jsonl   Report: reports/demo/report.html"
 
@@ -61,3 +61,7 @@ train-default: install
 train-baselines: install
 	$(VENV)/bin/stancewire train --config training/configs/tfidf-logreg.yaml
 	$(VENV)/bin/stancewire train --config training/configs/embed-logreg.yaml
+
+# Needs the shipped default and tfidf-logreg (train-default, train-baselines) first.
+train-ensemble: install
+	$(VENV)/bin/stancewire train --config training/configs/default-ensemble.yaml

@@ -113,3 +113,4 @@ def _import_builtin_kinds() -> None:
     """Import the modules that register the built-in kinds (deferred: they pull in torch and sklearn)."""
     import stancewire.models.baselines  # noqa: F401
     import stancewire.models.classifier  # noqa: F401
+    import stancewire.models.ensemble  # noqa: F401

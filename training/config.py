@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 CLASS_WEIGHTING = ("balanced", "sqrt", "none")
-MODEL_KINDS = ("paragraph-classifier", "tfidf-logreg", "embed-logreg")
+MODEL_KINDS = ("paragraph-classifier", "tfidf-logreg", "embed-logreg", "ensemble")
 
 
 @dataclass
@@ -45,6 +45,8 @@ class TrainingConfig:
             most of them cuts training time by about a third.
         silver: Optional silver-labelled data (LLM labels) added to training.
         silver_weight: Loss weight of a silver row relative to a gold row.
+        members: For ``model: ensemble``, the labellers to average (names or saved folders, trained first);
+            their weights and the thresholds are chosen on dev.
         silver_min_confidence: Silver paragraphs below this confidence are left out.
 
     Example:
@@ -79,6 +81,7 @@ class TrainingConfig:
     silver: str | None = None
     silver_weight: float = 0.5
     silver_min_confidence: float = 0.0
+    members: list[str] | None = None
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -97,6 +100,8 @@ class TrainingConfig:
             raise ValueError(f"silver_weight must be in [0, 1]; got {self.silver_weight}.")
         if not 0 <= self.silver_min_confidence <= 1:
             raise ValueError(f"silver_min_confidence must be in [0, 1]; got {self.silver_min_confidence}.")
+        if (self.model == "ensemble") != bool(self.members):
+            raise ValueError("members (two or more labellers) is needed for model 'ensemble' and only for it.")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of every setting."""

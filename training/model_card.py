@@ -22,6 +22,9 @@ def write_model_card(
         method = f"Encoder `{config.base_model}`, " + (
             "full fine-tuning" if config.full else f"LoRA r={config.lora_r}"
         )
+    elif config.model == "ensemble":
+        members = ", ".join(f"`{m}`" for m in config.members or [])
+        method = f"Weighted average of {members} (weights chosen on dev)"
     else:
         method = f"Baseline `{config.model}` (logistic regression on fixed features)"
     lines = [

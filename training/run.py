@@ -9,6 +9,7 @@ from pathlib import Path
 from stancewire.models.taxonomy import load_taxonomy
 from stancewire.training.baselines import fit_embed_logreg, fit_tfidf_logreg
 from stancewire.training.config import TrainingConfig
+from stancewire.training.ensemble import fit_ensemble
 from stancewire.training.model_card import write_model_card
 from stancewire.training.trainer import (
     TrainResult,
@@ -51,7 +52,10 @@ def _train_linear(config: TrainingConfig, fit: Callable) -> TrainResult:
     started = time.perf_counter()
     taxonomy = load_taxonomy(config.taxonomy)
     data = load_training_data(config, taxonomy)  # silver below the confidence floor is already dropped
-    model = fit(data.train, data.dev, taxonomy, silver=data.silver, silver_weight=config.silver_weight)
+    if config.model == "ensemble":
+        model = fit(config.members, data.dev)
+    else:
+        model = fit(data.train, data.dev, taxonomy, silver=data.silver, silver_weight=config.silver_weight)
     metrics = {"dev": score(model, data.dev)}
     if data.test:
         metrics["test"] = score(model, data.test)
@@ -71,3 +75,8 @@ def _train_tfidf(config: TrainingConfig, progress: bool = False) -> TrainResult:
 @register_trainer("embed-logreg")
 def _train_embed(config: TrainingConfig, progress: bool = False) -> TrainResult:
     return _train_linear(config, fit_embed_logreg)
+
+
+@register_trainer("ensemble")
+def _train_ensemble(config: TrainingConfig, progress: bool = False) -> TrainResult:
+    return _train_linear(config, fit_ensemble)
