@@ -40,3 +40,18 @@ def test_shipped_default_loaded_by_name_is_called_default():
     from stancewire.models.registry import load_labeler
 
     assert load_labeler("default").name == "default"
+
+
+@pytest.mark.slow
+def test_shipped_ensemble_averages_the_shipped_default_and_tfidf():
+    import numpy as np
+
+    from stancewire.models.registry import load_labeler
+
+    ensemble = load_labeler("default-ensemble")
+    assert ensemble.name == "default-ensemble" and [m.name for m in ensemble.members] == ["default", "tfidf-logreg"]
+    text = load_articles(TEST_SPLIT)[0].paragraphs[0].text
+    expected = sum(
+        w * load_labeler(m.name).type_probabilities([text]) for w, m in zip(ensemble.weights, ensemble.members)
+    )
+    np.testing.assert_allclose(ensemble.type_probabilities([text]), expected, rtol=1e-5)
