@@ -39,11 +39,6 @@ SCORING_SYSTEM = (
     "'against' or 'none'. The labels:"
 )
 SYSTEM = (
-    "You label news paragraphs about armed conflicts. A paragraph is followed by one question: either a label "
-    "(answer yes if the label applies to the paragraph, else no) or a target (answer favor, against or none: "
-    "the paragraph's stance toward that target). The labels:"
-)
-SYSTEM = (
     "You label news paragraphs about armed conflicts. Answer with one JSON object and nothing else: "
     '{"types": [labels that apply, possibly none], "stance": {"<target>": "favor" | "against" | "none"}}.'
 )

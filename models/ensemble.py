@@ -77,7 +77,7 @@ class EnsembleLabeler(ProbabilisticLabeler):
     @classmethod
     def from_pretrained(cls, path: str | Path) -> EnsembleLabeler:
         """Read a folder written by :meth:`save_pretrained` and load its members."""
-        folder, config = read_config(path, cls.kind, "ensemble")
+        _, config = read_config(path, cls.kind, "ensemble")
         model = cls(config["members"], weights=config["weights"], thresholds=config.get("thresholds"))
         model.name = str(path)  # as given: a shipped ensemble calls itself by its name
         return model

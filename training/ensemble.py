@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.metrics import f1_score
 
 from stancewire.models.ensemble import EnsembleLabeler
 from stancewire.models.registry import load_labeler
@@ -37,15 +38,9 @@ def fit_ensemble(members: Sequence[str], dev: list[Article]) -> EnsembleLabeler:
     for weights in candidates:
         averaged = sum(w * p for w, p in zip(weights, probabilities, strict=True)) / sum(weights)
         thresholds = {n: best_threshold(averaged[:, i], gold[:, i]) for i, n in enumerate(names)}
-        f1 = _macro_f1(averaged, gold, [thresholds[n] for n in names])
+        predicted = averaged >= np.array([thresholds[n] for n in names])
+        f1 = float(f1_score(gold, predicted, average="macro", zero_division=0))  # as trainer.score computes it
         if best is None or f1 > best[0] + 1e-12:
             best = (f1, weights, thresholds)
     _, weights, thresholds = best
     return EnsembleLabeler(loaded, weights=weights, thresholds=thresholds)
-
-
-def _macro_f1(probabilities: np.ndarray, gold: np.ndarray, thresholds: Sequence[float]) -> float:
-    predicted = probabilities >= np.array(thresholds)
-    tp = (predicted & gold).sum(axis=0)
-    denominator = predicted.sum(axis=0) + gold.sum(axis=0)
-    return float(np.mean(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)))

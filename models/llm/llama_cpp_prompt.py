@@ -62,13 +62,14 @@ class PromptCache:
         prompt = self.formatter()(messages=messages).prompt
         return self.model.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
-    def prepare(self, messages: list[dict[str, str]]) -> None:
+    def prepare(self, messages: list[dict[str, str]], tokens: list[int] | None = None) -> None:
         """Leave exactly the system message's tokens in the KV cache (evaluated alone), or nothing.
 
         Without a system message, or when the prompt cannot be rendered here, the cache is emptied.
+        ``tokens``: the prompt's tokens from :meth:`tokens`, when the caller has them already.
         """
         model = self.model
-        prefix = self._system_tokens(messages)
+        prefix = self._system_tokens(messages, tokens)
         if prefix and prefix == self._system and model.n_tokens >= len(prefix):
             self.truncate(len(prefix))
             return
@@ -94,28 +95,23 @@ class PromptCache:
         their first token.
         """
         model = self.model
-        self.prepare(messages)
         base = self.tokens(messages)
         prompts = [base + model.tokenize(tail.encode("utf-8"), add_bos=False, special=False) for tail in tails]
         longest = max(len(p) for p in prompts)
         if longest > model.n_ctx():
             raise ValueError(f"the prompt ({longest} tokens) exceeds context window of {model.n_ctx()}")
-        shared = _common_prefix_length(prompts)
-        start = model.n_tokens
-        if shared > start and model.input_ids[:start].tolist() == prompts[0][:start]:
-            model.eval(prompts[0][start:shared])
-        else:  # the system prompt did not render as a prefix: evaluate everything from scratch
-            model.reset()
-            self._system = None
-            model.eval(prompts[0][:shared])
+        self.prepare(messages, base)  # the cache now holds a strict prefix of ``base`` (or nothing)
+        shared = _common_prefix_length(prompts)  # at least all of ``base`` but its last token
+        model.eval(prompts[0][model.n_tokens : shared])
         answers = []
         for prompt, choices in zip(prompts, options, strict=True):
             self.truncate(shared)
             model.eval(prompt[shared:])
             # Logits of the last evaluated token (llama-cpp-python keeps no copy unless logits_all is set).
             logits = np.ctypeslib.as_array(model._ctx.get_logits(), shape=(model.n_vocab(),)).astype(np.float64)
-            logprobs = logits - _logsumexp(logits)
-            answers.append({c: float(_logsumexp(logprobs[sorted(self._first_token_ids(c))])) for c in choices})
+            logprobs = logits - np.logaddexp.reduce(logits)
+            spelled = {c: sorted(self._first_token_ids(c)) for c in choices}
+            answers.append({c: float(np.logaddexp.reduce(logprobs[ids])) for c, ids in spelled.items()})
         return answers
 
     def _first_token_ids(self, option: str) -> set[int]:
@@ -128,8 +124,9 @@ class PromptCache:
         self._option_ids[option] = ids
         return ids
 
-    def _system_tokens(self, messages: list[dict[str, str]]) -> list[int] | None:
-        """Tokens of the rendered prompt up to the end of the system message, if the prompt starts with them."""
+    def _system_tokens(self, messages: list[dict[str, str]], full: list[int] | None = None) -> list[int] | None:
+        """Tokens of the rendered prompt up to the end of the system message, if the prompt (``full``, when
+        given) starts with them."""
         if not self.can_render or messages[0]["role"] != "system" or not messages[0]["content"]:
             return None
         prompt = self.formatter()(messages=messages).prompt
@@ -137,7 +134,8 @@ class PromptCache:
         if end < 0:
             return None
         model = self.model
-        full = model.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        if full is None:
+            full = model.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         head = prompt[: end + len(messages[0]["content"])]
         prefix = model.tokenize(head.encode("utf-8"), add_bos=False, special=True)
         # The rest of the prompt must follow: keep at least one token to evaluate, and a prefix that tokenises
@@ -152,8 +150,3 @@ def _common_prefix_length(token_lists: Sequence[Sequence[int]]) -> int:
     while n < shortest - 1 and all(t[n] == token_lists[0][n] for t in token_lists):
         n += 1
     return n
-
-
-def _logsumexp(values: np.ndarray) -> float | np.ndarray:
-    top = np.max(values)
-    return top + np.log(np.sum(np.exp(values - top)))
