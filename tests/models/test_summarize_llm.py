@@ -79,15 +79,22 @@ def test_hybrid_keeps_the_extracted_sentence_where_the_rewrite_fails():
     assert summary.guard_before.unsupported_numbers == ["85,000"] and summary.guard.passed
 
 
-def test_hybrid_falls_back_to_the_extract_when_no_rewrite_survives():
+@pytest.mark.parametrize(
+    "method",
+    [
+        "hybrid",  # no rewrite survives: one call per extracted sentence, no retry
+        "llm",  # two failed drafts: the first and its retry
+    ],
+)
+def test_llm_methods_fall_back_to_the_extract_when_every_answer_fails(method):
     llm = ScriptedLLM("Strikes killed 85,000 people, officials said.")
-    summary = load_summarizer("hybrid", llm=llm, max_sentences=2).summarise(ARTICLE)
+    summary = load_summarizer(method, llm=llm, max_sentences=2).summarise(ARTICLE)
     extract = load_summarizer("lead-mmr", max_sentences=2).summarise(ARTICLE)
     assert summary.fallback and summary.method == "extractive.lead-mmr.v1"
     assert summary.text == extract.text and summary.provenance == extract.provenance
     assert summary.guard.passed
     assert summary.guard_before.unsupported_numbers == ["85,000"]
-    assert len(llm.calls) == 2  # one per extracted sentence, no retry
+    assert len(llm.calls) == 2
 
 
 def test_hybrid_does_not_send_short_sentences():
@@ -152,17 +159,6 @@ def test_a_failed_draft_is_retried_with_the_offending_spans_named():
         '- "33,300" needs its source (the article: "according to the Gaza health ministry"). Say who gave it.',
         "Avoid them. Copy figures and names exactly.",
     ]
-
-
-def test_two_failed_drafts_fall_back_to_the_extractive_summary():
-    llm = ScriptedLLM("Strikes killed 85,000 people, officials said.")
-    summary = load_summarizer("llm", llm=llm, max_sentences=2).summarise(ARTICLE)
-    extract = load_summarizer("lead-mmr", max_sentences=2).summarise(ARTICLE)
-    assert summary.fallback and summary.method == "extractive.lead-mmr.v1"
-    assert summary.text == extract.text and summary.provenance == extract.provenance
-    assert summary.guard.passed
-    assert summary.guard_before.unsupported_numbers == ["85,000"]
-    assert len(llm.calls) == 2
 
 
 def test_an_empty_answer_counts_as_a_failure():
