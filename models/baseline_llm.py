@@ -70,7 +70,7 @@ class ZeroShotLLM(ProbabilisticLabeler):
         self.failures = 0
         self.calls = 0
         self._cache: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
-        self._baselines: dict[tuple[str, tuple[str, ...]], list[dict[str, float]]] = {}
+        self._baselines: dict[str, dict[str, float]] = {}  # content-free answer per question
 
     @property
     def llm(self):
@@ -162,15 +162,22 @@ class ZeroShotLLM(ProbabilisticLabeler):
 
     def _ask(self, text: str, targets: Sequence[str]) -> list[dict[str, float]]:
         messages, questions = self.scoring_prompt(text, targets)
-        options = [["yes", "no"]] * len(self.taxonomy.type_names) + [list(self.taxonomy.stances)] * len(targets)
-        return self.llm.first_token_logprobs(messages, questions, options)
+        return self.llm.first_token_logprobs(messages, questions, self._options(questions))
+
+    def _options(self, questions: Sequence[str]) -> list[list[str]]:
+        """The answer options of each question: yes/no for a label, the stance classes for a target."""
+        labels = {f"{n}:" for n in self.taxonomy.type_names}
+        return [["yes", "no"] if q in labels else list(self.taxonomy.stances) for q in questions]
 
     def _content_free(self, targets: Sequence[str]) -> list[dict[str, float]]:
-        """The model's answers to a paragraph without content, per question (cached per target list)."""
-        key = (CONTENT_FREE, tuple(targets))
-        if key not in self._baselines:
-            self._baselines[key] = self._ask(CONTENT_FREE, targets)
-        return self._baselines[key]
+        """The model's answers to a paragraph without content, per question (each question asked once: a
+        question's answer does not depend on the others asked with it)."""
+        messages, questions = self.scoring_prompt(CONTENT_FREE, targets)
+        missing = [q for q in dict.fromkeys(questions) if q not in self._baselines]
+        if missing:
+            answers = self.llm.first_token_logprobs(messages, missing, self._options(missing))
+            self._baselines.update(zip(missing, answers, strict=True))
+        return [self._baselines[q] for q in questions]
 
     def _generate(self, text: str, targets: Sequence[str]) -> dict[str, Any]:
         try:

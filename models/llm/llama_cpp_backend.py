@@ -109,7 +109,7 @@ class LlamaCppLLM:
 
             grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
         model = self.model
-        self.prompts.prepare(messages)  # only the system prompt stays cached: deterministic, see PromptCache
+        self.prompts.prepare(messages)  # cached in fixed pieces only: deterministic, see PromptCache
         model.set_seed(seed)
         try:
             result = model.create_chat_completion(

@@ -2,11 +2,14 @@
 
 llama.cpp reuses whatever prefix of a new prompt is still in its KV cache. Reusing an arbitrary prefix (what
 the previous prompt happened to share) changes the batch shapes, hence the float rounding, and greedy
-decoding can then differ from a fresh run on the same messages. :class:`PromptCache` therefore only ever
-keeps prefixes it evaluated itself, in fixed pieces: the system message alone from an empty cache, then (for
-scoring) the shared part of the last message. The same messages give the same batches in every call and in a
-fresh process, so answers stay deterministic while a long fixed system prompt (the taxonomy of
-``zero-shot-llm``) is evaluated once instead of once per call.
+decoding can then differ from a fresh run on the same messages. :class:`PromptCache` therefore evaluates
+every prompt in the same fixed pieces: the system message alone from an empty cache, then pieces of
+:data:`PIECE_TOKENS` tokens counted from the end of the system message, then the rest (which llama.cpp
+evaluates when it answers). A new prompt reuses the cached pieces it starts with and only those. The same
+messages give the same batches in every call and in a fresh process, so answers stay deterministic, while a
+long fixed system prompt (the taxonomy of ``zero-shot-llm``) is evaluated once, and a follow-up prompt that
+extends an earlier one (the summariser's stricter retry adds a list of errors after the article) reuses the
+article's pieces instead of evaluating the article again.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+PIECE_TOKENS = 128
+"""Prompt tokens after the system message are evaluated (and kept for reuse) in pieces of this many tokens:
+large enough to keep batches efficient, small enough that a prompt extending another reuses most of it."""
 
 
 class PromptCache:
@@ -25,13 +32,14 @@ class PromptCache:
 
     Example:
         >>> cache = PromptCache(llama)  # doctest: +SKIP
-        >>> cache.prepare(messages)  # the system prompt is now the only thing cached  # doctest: +SKIP
+        >>> cache.prepare(messages)  # the system prompt and whole pieces of the rest are now cached  # doctest: +SKIP
     """
 
     def __init__(self, model: Any) -> None:
         self.model = model
         self._formatter: Any = None
-        self._system: list[int] | None = None
+        self._cached: list[int] = []  # the tokens of the pieces in the KV cache
+        self._ends: list[int] = []  # where those pieces end
         self._option_ids: dict[str, set[int]] = {}
 
     @property
@@ -63,21 +71,38 @@ class PromptCache:
         return self.model.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def prepare(self, messages: list[dict[str, str]], tokens: list[int] | None = None) -> None:
-        """Leave exactly the system message's tokens in the KV cache (evaluated alone), or nothing.
+        """Leave in the KV cache the prompt's leading pieces (see :func:`piece_ends`), each evaluated alone,
+        reusing the cached pieces the prompt starts with; at least the prompt's last token is left to evaluate.
 
-        Without a system message, or when the prompt cannot be rendered here, the cache is emptied.
-        ``tokens``: the prompt's tokens from :meth:`tokens`, when the caller has them already.
+        When the prompt cannot be rendered here the cache is emptied. ``tokens``: the prompt's tokens from
+        :meth:`tokens`, when the caller has them already.
         """
         model = self.model
-        prefix = self._system_tokens(messages, tokens)
-        if prefix and prefix == self._system and model.n_tokens >= len(prefix):
-            self.truncate(len(prefix))
+        if not self.can_render:
+            model.reset()
+            self._cached, self._ends = [], []
             return
-        model.reset()
-        self._system = None
-        if prefix:
-            model.eval(prefix)
-            self._system = prefix
+        if tokens is None:
+            tokens = self.tokens(messages)
+        system = self._system_tokens(messages, tokens)
+        ends = piece_ends(len(system) if system else 0, len(tokens))
+        reuse = 0
+        for end in ends:
+            if end in self._ends and end <= model.n_tokens and self._cached[:end] == tokens[:end]:
+                reuse = end
+            else:
+                break
+        if reuse:
+            self.truncate(reuse)
+        else:
+            model.reset()
+        start = reuse
+        for end in ends:
+            if end > reuse:
+                model.eval(tokens[start:end])
+                start = end
+        self._ends = ends
+        self._cached = list(tokens[: ends[-1]]) if ends else []
 
     def truncate(self, n_tokens: int) -> None:
         """Forget every cached token from position ``n_tokens`` on."""
@@ -90,7 +115,8 @@ class PromptCache:
         """For each tail (the start of the model's answer): the log-probability that the answer goes on with
         each of that tail's options (``options[i]`` belongs to ``tails[i]``).
 
-        The conversation is evaluated once; each tail then costs only its own few tokens. An option's
+        The conversation is evaluated once; each tail then costs only its own few tokens, evaluated alone after
+        it (so a tail's answer is the same whatever other tails are asked with it). An option's
         probability sums its spellings that differ in case or a leading space ("yes", "Yes", " yes"), read at
         their first token.
         """
@@ -100,9 +126,12 @@ class PromptCache:
         longest = max(len(p) for p in prompts)
         if longest > model.n_ctx():
             raise ValueError(f"the prompt ({longest} tokens) exceeds context window of {model.n_ctx()}")
+        if any(len(p) == len(base) for p in prompts):
+            raise ValueError("every tail must add at least one token to the prompt; got an empty tail")
         self.prepare(messages, base)  # the cache now holds a strict prefix of ``base`` (or nothing)
-        shared = _common_prefix_length(prompts)  # at least all of ``base`` but its last token
-        model.eval(prompts[0][model.n_tokens : shared])
+        # Each tail is evaluated alone after the whole prompt, so its answer does not depend on the other tails.
+        shared = len(base)
+        model.eval(base[model.n_tokens : shared])
         answers = []
         for prompt, choices in zip(prompts, options, strict=True):
             self.truncate(shared)
@@ -143,10 +172,19 @@ class PromptCache:
         return prefix if len(prefix) < len(full) and full[: len(prefix)] == prefix else None
 
 
-def _common_prefix_length(token_lists: Sequence[Sequence[int]]) -> int:
-    """Tokens every list shares at its start, leaving at least one token of each to evaluate."""
-    shortest = min(len(t) for t in token_lists)
-    n = 0
-    while n < shortest - 1 and all(t[n] == token_lists[0][n] for t in token_lists):
-        n += 1
-    return n
+def piece_ends(system_length: int, prompt_length: int, size: int = PIECE_TOKENS) -> list[int]:
+    """Where the cached pieces of a prompt end: after the system message (when there is one), then every
+    ``size`` tokens, always before the prompt's last token.
+
+    Example:
+        >>> piece_ends(20, 300, size=128)
+        [20, 148, 276]
+        >>> piece_ends(0, 128, size=128)
+        []
+    """
+    ends = [system_length] if 0 < system_length < prompt_length else []
+    end = (ends[-1] if ends else 0) + size
+    while end < prompt_length:
+        ends.append(end)
+        end += size
+    return ends

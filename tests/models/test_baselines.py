@@ -167,6 +167,20 @@ def test_zero_shot_llm_scores_answers_with_contextual_calibration():
     assert model.failures == 0
 
 
+def test_zero_shot_llm_asks_each_content_free_question_once():
+    from stancewire.models.baseline_llm import ZeroShotLLM
+
+    llm = ScoringLLM()
+    model = ZeroShotLLM(llm=llm)
+    model.predict(["Artillery shelled the port."], targets=["Kyiv", "ceasefire"])
+    model.predict(["Talks resumed in Doha."], targets=["Kyiv", "Hamas"])
+    content_free = [tails for messages, tails in llm.calls if messages[-1]["content"] == "Paragraph: N/A"]
+    # The first target list asks the labels and both targets; the second only the target not seen before.
+    assert len(content_free[0]) == 9 + 2 and content_free[1] == ["stance toward Hamas:"]
+    alone = ZeroShotLLM(llm=ScoringLLM()).predict(["Talks resumed in Doha."], targets=["Kyiv", "Hamas"])
+    assert model.predict(["Talks resumed in Doha."], targets=["Kyiv", "Hamas"])[0] == alone[0]
+
+
 def test_zero_shot_llm_scoring_failures_count_and_never_raise():
     from stancewire.models.baseline_llm import ZeroShotLLM
 

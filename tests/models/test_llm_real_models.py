@@ -62,6 +62,34 @@ def test_bundled_gguf_scores_answers_deterministically(bundled):
     assert json.loads(fresh.stdout.strip().splitlines()[-1]) == first
 
 
+def test_bundled_gguf_reuses_the_pieces_of_an_extended_prompt(bundled):
+    from stancewire.models.llm.llama_cpp_prompt import PIECE_TOKENS
+
+    article = " ".join(f"On day {d} the envoy met both delegations in Doha and reported progress." for d in range(40))
+    system = {"role": "system", "content": "You write short, faithful news summaries."}
+    first = [system, {"role": "user", "content": f"Summarise this news article.\n\n{article}"}]
+    retry = [system, {"role": "user", "content": first[1]["content"] + "\n\nAvoid the figure 12."}]
+    bundled.chat(first, max_tokens=8)
+    evaluated = []
+    model = bundled.model
+    original = model.eval
+    model.eval = lambda tokens: (evaluated.append(len(tokens)), original(tokens))[1]
+    try:
+        extended = bundled.chat(retry, max_tokens=8)
+    finally:
+        del model.eval
+    n_prompt = len(bundled.prompts.tokens(retry))
+    assert sum(evaluated) < PIECE_TOKENS + 32 < n_prompt / 2  # the article's pieces were reused
+    bundled.chat([system, {"role": "user", "content": "Is Lima in Peru?"}], max_tokens=4)  # other cached state
+    assert bundled.chat(retry, max_tokens=8) == extended
+    code = (
+        "import json, sys; from stancewire.models.llm import load_llm; "
+        "print(json.dumps(load_llm(None).chat(json.loads(sys.argv[1]), max_tokens=8)))"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code, json.dumps(retry)], capture_output=True, text=True, check=True)
+    assert json.loads(fresh.stdout.strip().splitlines()[-1]) == extended
+
+
 def test_transformers_loads_the_gguf_file():
     llm = load_llm(f"transformers:{smollm2_gguf_path()}")
     assert llm.context_length == 8192
