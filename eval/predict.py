@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stancewire.eval.speed import PeakMemory, SpeedResult, model_size_mb, percentiles_ms, time_calls
+from stancewire.eval.speed import PeakMemory, SpeedResult, model_folder, model_size_mb, percentiles_ms, time_calls
 from stancewire.models.predictions import ParagraphPrediction
-from stancewire.models.registry import available_models, load_labeler, shipped_path
+from stancewire.models.registry import available_models, load_labeler
 from stancewire.models.schema import Article
 
 Progress = Callable[[str, int, int], None]
@@ -39,17 +39,6 @@ class LabelerRun:
     def paragraphs_per_second(self) -> float | None:
         """Throughput of the timed pass."""
         return self.paragraphs / self.seconds if self.seconds > 0 and self.paragraphs else None
-
-
-def model_folder(spec: Any) -> Path | None:
-    """The folder a model name or path loads from (for its size on disk), ``None`` for objects and factories."""
-    if not isinstance(spec, str | Path):
-        return None
-    path = Path(spec)
-    if (path / "config.json").exists():
-        return path
-    shipped = shipped_path(str(spec))
-    return shipped if (shipped / "config.json").exists() else None
 
 
 def _as_list(result: ParagraphPrediction | list[ParagraphPrediction]) -> list[ParagraphPrediction]:

@@ -113,10 +113,34 @@ def weights_path(model: Any, depth: int = 2) -> Path | None:
     return None
 
 
+def model_folder(spec: Any) -> Path | None:
+    """The folder a model name or path loads from (for its size on disk), ``None`` for objects and factories."""
+    if not isinstance(spec, str | Path):
+        return None
+    path = Path(spec)
+    if (path / "config.json").exists():
+        return path
+    from stancewire.models.registry import shipped_path
+
+    shipped = shipped_path(str(spec))
+    return shipped if (shipped / "config.json").exists() else None
+
+
 def model_size_mb(model: Any, folder: str | Path | None = None) -> float | None:
     """Size on disk of what a model needs: its folder when known, else what ``save_pretrained`` writes; when
     that is under 1 MiB (a config pointing at external weights, as zero-shot models save), plus the weights it
-    loads (:func:`weights_path`). ``None`` when nothing is found."""
+    loads (:func:`weights_path`); for an ensemble (``members``), plus its members' sizes. ``None`` when nothing
+    is found."""
+    size = _own_size_mb(model, folder)
+    members = getattr(model, "members", None)
+    if isinstance(members, list) and members:  # an ensemble's folder names its members; count their weights
+        specs = getattr(model, "specs", [None] * len(members))
+        sizes = [model_size_mb(m, model_folder(s)) for m, s in zip(members, specs, strict=True)]
+        size = (size or 0.0) + sum(s or 0.0 for s in sizes)
+    return size
+
+
+def _own_size_mb(model: Any, folder: str | Path | None) -> float | None:
     if folder is not None and Path(folder).exists():
         return folder_size_mb(folder)
     saved = None

@@ -45,3 +45,21 @@ def test_model_size_from_folder_saved_files_or_referenced_weights(tmp_path):
     assert 2.0 < size < 2.01  # the small config plus the 2 MiB of weights it points to
     assert model_size_mb(object()) is None
     assert SpeedResult(1.0, 8, 2.0, 3.0, 4.0, 5.0, latency_runs=3).to_dict()["latency_runs"] == 3
+
+
+def test_ensemble_size_counts_its_members_folders(tmp_path):
+    folders = []
+    for name, mib in (("a", 2), ("b", 1)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "config.json").write_text("{}")
+        (folder / "weights.bin").write_bytes(b"\0" * mib * 1024 * 1024)
+        folders.append(folder)
+    own = tmp_path / "ensemble"
+    own.mkdir()
+    (own / "config.json").write_text("{}")
+
+    class Ensemble:
+        members, specs = [object(), object()], [str(f) for f in folders]
+
+    assert 3.0 < model_size_mb(Ensemble(), own) < 3.01  # its own small config plus 2 and 1 MiB of members
