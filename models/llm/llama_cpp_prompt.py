@@ -88,7 +88,7 @@ class PromptCache:
         ends = piece_ends(len(system) if system else 0, len(tokens))
         reuse = 0
         for end in ends:
-            if end in self._ends and end <= model.n_tokens and self._cached[:end] == tokens[:end]:
+            if end in self._ends and self._cached[:end] == tokens[:end] and self._holds(tokens[:end]):
                 reuse = end
             else:
                 break
@@ -103,6 +103,11 @@ class PromptCache:
                 start = end
         self._ends = ends
         self._cached = list(tokens[: ends[-1]]) if ends else []
+
+    def _holds(self, tokens: list[int]) -> bool:
+        """Whether the KV cache still starts with ``tokens`` (nothing evaluated them over since)."""
+        model = self.model
+        return len(tokens) <= model.n_tokens and model.input_ids[: len(tokens)].tolist() == tokens
 
     def truncate(self, n_tokens: int) -> None:
         """Forget every cached token from position ``n_tokens`` on."""
