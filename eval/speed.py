@@ -90,8 +90,9 @@ def folder_size_mb(path: str | Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / MIB
 
 
-WEIGHT_ATTRIBUTES = ("encoder_name", "model_path", "path")
-"""Attributes naming the weights a model loads (a zero-shot model's encoder, an LLM's GGUF file)."""
+WEIGHT_ATTRIBUTES = ("encoder_name", "base_encoder", "model_path", "path")
+"""Attributes naming the weights a model loads from outside its own files (an embedding model's encoder, the
+base encoder of a LoRA classifier, an LLM's GGUF file)."""
 
 
 def weights_path(model: Any, depth: int = 2) -> Path | None:
@@ -127,9 +128,9 @@ def model_folder(spec: Any) -> Path | None:
 
 
 def model_size_mb(model: Any, folder: str | Path | None = None) -> float | None:
-    """Size on disk of what a model needs: its folder when known, else what ``save_pretrained`` writes; when
-    that is under 1 MiB (a config pointing at external weights, as zero-shot models save), plus the weights it
-    loads (:func:`weights_path`); for an ensemble (``members``), plus its members' sizes. ``None`` when nothing
+    """Size on disk of what a model needs: its folder when known (else what ``save_pretrained`` writes), plus
+    the weights it loads from elsewhere (:func:`weights_path`: the MiniLM encoder under a LoRA adapter or a
+    logistic regression, an LLM's GGUF file), plus an ensemble's members (``members``). ``None`` when nothing
     is found."""
     size = _own_size_mb(model, folder)
     members = getattr(model, "members", None)
@@ -141,23 +142,25 @@ def model_size_mb(model: Any, folder: str | Path | None = None) -> float | None:
 
 
 def _own_size_mb(model: Any, folder: str | Path | None) -> float | None:
-    if folder is not None and Path(folder).exists():
-        return folder_size_mb(folder)
-    saved = None
-    save = getattr(model, "save_pretrained", None)
-    if save is not None:
-        with tempfile.TemporaryDirectory(prefix="stancewire-size-") as tmp:
-            try:
-                save(tmp)
-                saved = folder_size_mb(tmp)
-            except (NotImplementedError, OSError, TypeError, ValueError):
-                saved = None
-    if saved is not None and saved >= 1.0:
-        return saved
+    """The model's own files plus the external weights it loads."""
+    saved = folder_size_mb(folder) if folder is not None and Path(folder).exists() else _saved_size_mb(model)
     found = weights_path(model)
-    if found is None:
+    if found is None or (folder is not None and found.resolve().is_relative_to(Path(folder).resolve())):
         return saved
     return (saved or 0.0) + folder_size_mb(found)
+
+
+def _saved_size_mb(model: Any) -> float | None:
+    """What ``save_pretrained`` writes, in MiB (``None`` when the model cannot be saved)."""
+    save = getattr(model, "save_pretrained", None)
+    if save is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="stancewire-size-") as tmp:
+        try:
+            save(tmp)
+        except (NotImplementedError, OSError, TypeError, ValueError):
+            return None
+        return folder_size_mb(tmp)
 
 
 def _rss() -> int:

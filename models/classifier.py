@@ -66,6 +66,13 @@ class ParagraphClassifier(ProbabilisticLabeler):
         """Decision threshold per type label."""
         return self.config.thresholds
 
+    @property
+    def base_encoder(self) -> str | None:
+        """The encoder its saved folder needs from elsewhere: ``config.base_model`` when it saves a LoRA adapter
+        (the base weights stay outside the folder), ``None`` when it saves the whole encoder."""
+        has_adapter = self._adapter_state is not None or _is_peft(self.network.encoder)
+        return self.config.base_model if has_adapter and self.encoder_is_pretrained else None
+
     # ----------------------------------------------------------------------------------------- building
     @classmethod
     def create(

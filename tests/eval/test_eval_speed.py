@@ -63,3 +63,27 @@ def test_ensemble_size_counts_its_members_folders(tmp_path):
         members, specs = [object(), object()], [str(f) for f in folders]
 
     assert 3.0 < model_size_mb(Ensemble(), own) < 3.01  # its own small config plus 2 and 1 MiB of members
+
+
+def test_size_adds_external_base_weights_once(tmp_path):
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "model.safetensors").write_bytes(b"\0" * 4 * 1024 * 1024)
+    own = tmp_path / "adapter"
+    own.mkdir()
+    (own / "adapter.safetensors").write_bytes(b"\0" * 1024 * 1024)
+
+    class LoRAClassifier:
+        base_encoder = str(base)
+
+    assert model_size_mb(LoRAClassifier(), own) == 5.0  # the adapter folder plus the base it loads
+
+    class FullClassifier:
+        base_encoder = None
+
+    assert model_size_mb(FullClassifier(), own) == 1.0
+
+    class PointsInside:
+        path = str(own / "adapter.safetensors")
+
+    assert model_size_mb(PointsInside(), own) == 1.0  # weights inside its own folder count once

@@ -103,3 +103,7 @@ def test_configs_saved_before_stance_pooling_load_with_the_mean_head(tiny_classi
     assert ClassifierConfig.from_dict(data).stance_pooling == "mean"
     with pytest.raises(ValueError, match="stance_pooling"):
         ClassifierConfig(stance_pooling="max")
+
+
+def test_a_classifier_that_saves_its_whole_encoder_needs_no_base(tiny_classifier):
+    assert tiny_classifier.base_encoder is None  # built from a config: save_pretrained writes every weight

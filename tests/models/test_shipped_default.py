@@ -39,7 +39,9 @@ def test_shipped_default_loaded_by_name_is_called_default():
     """Reports and label files say "default", not the folder the package was installed to."""
     from stancewire.models.registry import load_labeler
 
-    assert load_labeler("default").name == "default"
+    model = load_labeler("default")
+    assert model.name == "default"
+    assert model.base_encoder == "minilm"  # its folder holds the LoRA adapter; the base weights come from elsewhere
 
 
 @pytest.mark.slow
