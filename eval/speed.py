@@ -130,24 +130,29 @@ def model_folder(spec: Any) -> Path | None:
 def model_size_mb(model: Any, folder: str | Path | None = None) -> float | None:
     """Size on disk of what a model needs: its folder when known (else what ``save_pretrained`` writes), plus
     the weights it loads from elsewhere (:func:`weights_path`: the MiniLM encoder under a LoRA adapter or a
-    logistic regression, an LLM's GGUF file), plus an ensemble's members (``members``). ``None`` when nothing
-    is found."""
-    size = _own_size_mb(model, folder)
+    logistic regression, an LLM's GGUF file), plus an ensemble's members (``members``); weights that several
+    members load count once. ``None`` when nothing is found."""
+    own, external = _size_parts(model, folder)
+    if own is None and not external:
+        return None
+    return (own or 0.0) + sum(folder_size_mb(path) for path in external)
+
+
+def _size_parts(model: Any, folder: str | Path | None) -> tuple[float | None, set[Path]]:
+    """The model's own files in MiB, and the external weights it (or any ensemble member) loads."""
+    own = folder_size_mb(folder) if folder is not None and Path(folder).exists() else _saved_size_mb(model)
+    external = set()
+    found = weights_path(model)
+    if found is not None and not (folder is not None and found.resolve().is_relative_to(Path(folder).resolve())):
+        external.add(found.resolve())
     members = getattr(model, "members", None)
     if isinstance(members, list) and members:  # an ensemble's folder names its members; count their weights
         specs = getattr(model, "specs", [None] * len(members))
-        sizes = [model_size_mb(m, model_folder(s)) for m, s in zip(members, specs, strict=True)]
-        size = (size or 0.0) + sum(s or 0.0 for s in sizes)
-    return size
-
-
-def _own_size_mb(model: Any, folder: str | Path | None) -> float | None:
-    """The model's own files plus the external weights it loads."""
-    saved = folder_size_mb(folder) if folder is not None and Path(folder).exists() else _saved_size_mb(model)
-    found = weights_path(model)
-    if found is None or (folder is not None and found.resolve().is_relative_to(Path(folder).resolve())):
-        return saved
-    return (saved or 0.0) + folder_size_mb(found)
+        for member, spec in zip(members, specs, strict=True):
+            member_own, member_external = _size_parts(member, model_folder(spec))
+            own = (own or 0.0) + (member_own or 0.0)
+            external |= member_external
+    return own, external
 
 
 def _saved_size_mb(model: Any) -> float | None:

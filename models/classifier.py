@@ -146,9 +146,8 @@ class ParagraphClassifier(ProbabilisticLabeler):
         heads = {f"type_head.{k}": v for k, v in self.network.type_head.state_dict().items()}
         heads.update({f"stance_head.{k}": v for k, v in self.network.stance_head.state_dict().items()})
         save_file(_contiguous(heads), directory / "heads.safetensors")
-        adapter = self.adapter_state()
-        if adapter is not None and self.encoder_is_pretrained:
-            save_file(_contiguous(adapter), directory / "adapter.safetensors")
+        if self.base_encoder is not None:
+            save_file(_contiguous(self.adapter_state()), directory / "adapter.safetensors")
             weights = "adapter"
             (directory / "encoder.safetensors").unlink(missing_ok=True)
         else:

@@ -38,8 +38,7 @@ class PromptCache:
     def __init__(self, model: Any) -> None:
         self.model = model
         self._formatter: Any = None
-        self._cached: list[int] = []  # the tokens of the pieces in the KV cache
-        self._ends: list[int] = []  # where those pieces end
+        self._ends: list[int] = []  # where the pieces this cache evaluated end
         self._option_ids: dict[str, set[int]] = {}
 
     @property
@@ -80,15 +79,15 @@ class PromptCache:
         model = self.model
         if not self.can_render:
             model.reset()
-            self._cached, self._ends = [], []
+            self._ends = []
             return
         if tokens is None:
             tokens = self.tokens(messages)
         system = self._system_tokens(messages, tokens)
         ends = piece_ends(len(system) if system else 0, len(tokens))
-        reuse = 0
+        held, reuse = self._held(tokens), 0
         for end in ends:
-            if end in self._ends and self._cached[:end] == tokens[:end] and self._holds(tokens[:end]):
+            if end in self._ends and end <= held:
                 reuse = end
             else:
                 break
@@ -102,12 +101,16 @@ class PromptCache:
                 model.eval(tokens[start:end])
                 start = end
         self._ends = ends
-        self._cached = list(tokens[: ends[-1]]) if ends else []
 
-    def _holds(self, tokens: list[int]) -> bool:
-        """Whether the KV cache still starts with ``tokens`` (nothing evaluated them over since)."""
-        model = self.model
-        return len(tokens) <= model.n_tokens and model.input_ids[: len(tokens)].tolist() == tokens
+    def _held(self, tokens: list[int]) -> int:
+        """How many leading ``tokens`` the KV cache holds (llama.cpp's own record of what it evaluated)."""
+        cached = self.model.input_ids[: self.model.n_tokens].tolist()
+        held = 0
+        for a, b in zip(cached, tokens):
+            if a != b:
+                break
+            held += 1
+        return held
 
     def truncate(self, n_tokens: int) -> None:
         """Forget every cached token from position ``n_tokens`` on."""

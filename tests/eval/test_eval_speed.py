@@ -87,3 +87,17 @@ def test_size_adds_external_base_weights_once(tmp_path):
         path = str(own / "adapter.safetensors")
 
     assert model_size_mb(PointsInside(), own) == 1.0  # weights inside its own folder count once
+
+
+def test_ensemble_size_counts_a_base_its_members_share_once(tmp_path):
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "model.safetensors").write_bytes(b"\0" * 4 * 1024 * 1024)
+
+    class UsesBase:
+        encoder_name = str(base)
+
+    class Ensemble:
+        members, specs = [UsesBase(), UsesBase()], [None, None]
+
+    assert model_size_mb(Ensemble()) == 4.0
