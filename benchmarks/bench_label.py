@@ -3,8 +3,8 @@
 The plain loop is what one writes first: for each paragraph, tokenise it alone and run the network (types),
 then once more per target (stance), under ``torch.no_grad``, no sorting or batching. ``Analyzer.label``
 sorts every paragraph and (target, paragraph) pair by token length, pads each batch to its own longest row
-and runs under ``torch.inference_mode``; ``--quantize`` adds a dynamically int8-quantised copy. The
-variants alternate for ``--repeats`` rounds so that a loaded machine slows them alike.
+and runs under ``torch.inference_mode``; the int8 variant is ``quantize=True`` (calibrated when the model
+carries int8 ranges). The variants alternate for ``--repeats`` rounds so that a loaded machine slows them alike.
 
     .venv/bin/python benchmarks/bench_label.py --model default --paragraphs 300 --targets Israel,ceasefire
 """

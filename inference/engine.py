@@ -3,14 +3,13 @@
 For the fine-tuned classifier (anything with ``.network``, ``.tokenizer`` and ``.config.max_length``) every
 input of every group is tokenised once, sorted by token length and cut into batches bounded by rows and by
 padded tokens, so each batch is padded only to its own longest row; paragraphs and pairs share batches
-(the network computes both heads on every row). It runs under ``torch.inference_mode``, optionally on a
-dynamically int8-quantised copy of the network. Other labellers with ``type_probabilities`` /
+(the network computes both heads on every row). It runs under ``torch.inference_mode``, optionally on an
+int8 copy of the network (see ``stancewire.models.quantize``). Other labellers with ``type_probabilities`` /
 ``stance_probabilities`` get one call per head for all groups; anything else is called group by group.
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 import warnings
 from collections import OrderedDict
@@ -88,31 +87,33 @@ def idle_cores() -> int:
 
 
 def quantize_labeler(labeler: Any) -> Any:
-    """A shallow copy of ``labeler`` whose network has int8 dynamic quantisation on its Linear layers.
+    """An int8 copy of ``labeler`` (its ``quantized()``), warning when it was saved without int8 ranges or thresholds.
 
     The original labeller is left as it was.
 
     Raises:
-        ValueError: if the labeller has no torch ``network``.
+        ValueError: if the labeller cannot be quantised (only the fine-tuned classifier can).
     """
-    if not hasattr(labeler, "network"):
+    if not callable(getattr(labeler, "quantized", None)):
         raise ValueError(
             f"quantize needs a labeller with a torch .network (the fine-tuned classifier); "
             f"{getattr(labeler, 'name', type(labeler).__name__)!r} has none. Load it with quantize=False."
         )
-    import torch
-
-    network = copy.deepcopy(labeler.network)
-    if callable(getattr(labeler, "merged_encoder", None)) and hasattr(network, "encoder"):
-        merged = labeler.merged_encoder()  # a LoRA adapter folded in (a copy): quantised layers cannot carry one
-        if merged is not labeler.network.encoder:
-            network.encoder = merged
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch.ao's deprecation notice; the eager API still works in 2.x
-        network = torch.ao.quantization.quantize_dynamic(network, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
-    quantized = copy.copy(labeler)
-    quantized.network = network.eval()
-    return quantized
+    config = getattr(labeler, "config", None)
+    missing = [
+        what
+        for what, field in (
+            ("input ranges (dynamic int8 instead: labels depend on batch-mates)", "int8_ranges"),
+            ("thresholds tuned for int8 (the full-precision ones lose accuracy)", "int8_thresholds"),
+        )
+        if not getattr(config, field, None)
+    ]
+    if missing:
+        warnings.warn(
+            f"{labeler.name!r} was saved without int8 {' and '.join(missing)}; retrain it to get them.",
+            stacklevel=2,
+        )
+    return labeler.quantized()
 
 
 class LabelEngine:

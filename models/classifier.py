@@ -7,6 +7,8 @@ comes from ``base_model``) or ``encoder.safetensors`` (full fine-tuning, or an e
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,7 @@ class ParagraphClassifier(ProbabilisticLabeler):
         self.name = name
         self.encoder_is_pretrained = encoder_is_pretrained
         self._adapter_state: dict[str, torch.Tensor] | None = None
+        self.is_quantized = False
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -140,7 +143,16 @@ class ParagraphClassifier(ProbabilisticLabeler):
 
     # ------------------------------------------------------------------------------------- persistence
     def save_pretrained(self, directory: str | Path) -> None:
-        """Write ``config.json``, the tokenizer and safetensors weights to ``directory``."""
+        """Write ``config.json``, the tokenizer and safetensors weights to ``directory``.
+
+        Raises:
+            ValueError: for an int8 copy from :meth:`quantized` (save the full-precision model instead).
+        """
+        if self.is_quantized:
+            raise ValueError(
+                f"{self.name!r} is an int8 copy made by quantized(); save the full-precision model it came from "
+                "(quantisation is redone at load time)."
+            )
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         heads = {f"type_head.{k}": v for k, v in self.network.type_head.state_dict().items()}
@@ -207,9 +219,51 @@ class ParagraphClassifier(ProbabilisticLabeler):
         encoder = self.network.encoder
         if not _is_peft(encoder):
             return encoder
-        import copy
-
         return copy.deepcopy(encoder).merge_and_unload()
+
+    def calibrate_int8(self, texts: Sequence[str], pairs: Sequence[tuple[str, str]] = ()) -> None:
+        """Measure every Linear layer's input range on ``texts`` and ``(target, paragraph)`` ``pairs``.
+
+        Stores them in ``config.int8_ranges`` (saved with the model), so :meth:`quantized` gives a calibrated
+        int8 network whose results do not depend on batch-mates. Inputs run one per batch (no padding).
+        """
+        from stancewire.models.quantize import calibrate_ranges
+
+        runner = copy.copy(self)
+        runner.network = self._merged_network()
+
+        def run() -> None:
+            runner.type_probabilities(list(texts), batch_size=1)
+            if pairs:
+                runner.stance_probabilities(list(pairs), batch_size=1)
+
+        self.config.int8_ranges = calibrate_ranges(runner.network, run)
+
+    def quantized(self) -> ParagraphClassifier:
+        """A copy whose Linear layers run in int8 (see :mod:`~stancewire.models.quantize`).
+
+        Calibrated with ``config.int8_ranges`` when the model has them (else dynamic int8), deciding with
+        ``config.int8_thresholds`` (tuned on dev for the int8 network at training time) when it has them
+        (else the full-precision ``thresholds``). Any LoRA adapter is folded in first. The original model is
+        left as it was; the copy cannot be saved.
+        """
+        from stancewire.models.quantize import quantize_network
+
+        quantized = copy.copy(self)
+        quantized.network = quantize_network(self._merged_network(), self.config.int8_ranges or None)
+        quantized.config = dataclasses.replace(
+            self.config, thresholds=dict(self.config.int8_thresholds or self.config.thresholds)
+        )
+        quantized.is_quantized = True
+        return quantized
+
+    def _merged_network(self) -> ClassifierNetwork:
+        """The network with any LoRA adapter folded in (a copy when there is one to fold)."""
+        if not _is_peft(self.network.encoder):
+            return self.network
+        network = copy.deepcopy(self.network)
+        network.encoder = network.encoder.merge_and_unload()
+        return network
 
     def merge_adapter(self) -> None:
         """Fold the LoRA adapter into the encoder weights for faster inference (keeps it for saving)."""

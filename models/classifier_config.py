@@ -41,6 +41,11 @@ class ClassifierConfig:
         finetune: ``"lora"`` (adapter + heads are trained and saved) or ``"full"`` (every weight).
         lora: Adapter settings when ``finetune == "lora"``.
         thresholds: Decision threshold per type label, tuned on dev after training.
+        int8_thresholds: The same, tuned on dev for the int8-quantised network (see
+            :meth:`~stancewire.models.classifier.ParagraphClassifier.quantized`); empty for models saved
+            before int8 thresholds existed, which then use ``thresholds`` when quantised.
+        int8_ranges: Input range ``[low, high]`` of every Linear layer, measured on training paragraphs, for
+            the calibrated int8 network (see :mod:`~stancewire.models.quantize`); empty: dynamic int8.
         head_dropout: Dropout before both heads during training.
         stance_pooling: What the stance head reads: ``"target"`` (the whole-input mean and the mean over the
             target segment; see :mod:`~stancewire.models.classifier_network`) or ``"mean"`` (the whole-input
@@ -59,6 +64,8 @@ class ClassifierConfig:
     finetune: str = "lora"
     lora: LoraSettings = field(default_factory=LoraSettings)
     thresholds: dict[str, float] = field(default_factory=dict)
+    int8_thresholds: dict[str, float] = field(default_factory=dict)
+    int8_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     head_dropout: float = 0.1
     stance_pooling: str = "target"
 
@@ -73,9 +80,10 @@ class ClassifierConfig:
             )
         if not 8 <= self.max_length <= 8192:
             raise ValueError(f"max_length must be between 8 and 8192 tokens; got {self.max_length}.")
-        unknown = sorted(set(self.thresholds) - set(self.taxonomy.type_names))
-        if unknown:
-            raise ValueError(f"thresholds name unknown label(s) {unknown}; expected {list(self.taxonomy.type_names)}.")
+        for name, thresholds in (("thresholds", self.thresholds), ("int8_thresholds", self.int8_thresholds)):
+            unknown = sorted(set(thresholds) - set(self.taxonomy.type_names))
+            if unknown:
+                raise ValueError(f"{name} name unknown label(s) {unknown}; expected {list(self.taxonomy.type_names)}.")
         for label in self.taxonomy.type_names:
             self.thresholds.setdefault(label, 0.5)
 
@@ -94,6 +102,8 @@ class ClassifierConfig:
                 "target_modules": list(self.lora.target_modules),
             },
             "thresholds": dict(self.thresholds),
+            "int8_thresholds": dict(self.int8_thresholds),
+            "int8_ranges": {k: list(v) for k, v in self.int8_ranges.items()},
             "head_dropout": self.head_dropout,
             "stance_pooling": self.stance_pooling,
         }
@@ -109,6 +119,17 @@ class ClassifierConfig:
             finetune=data.get("finetune", "lora"),
             lora=LoraSettings(**data.get("lora", {})),
             thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
+            int8_thresholds={k: float(v) for k, v in data.get("int8_thresholds", {}).items()},
+            int8_ranges={k: _range(k, v) for k, v in data.get("int8_ranges", {}).items()},
             head_dropout=float(data.get("head_dropout", 0.1)),
             stance_pooling=data.get("stance_pooling", "mean"),  # saved before the option: the original head
         )
+
+
+def _range(layer: str, value: Any) -> tuple[float, float]:
+    """``[low, high]`` from config.json as a tuple, or a clear error naming the layer."""
+    if not (isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(v, int | float) for v in value)):
+        raise ValueError(f"config.json 'int8_ranges' of layer {layer!r} must be [low, high]; got {value!r}.")
+    if value[0] > value[1]:
+        raise ValueError(f"config.json 'int8_ranges' of layer {layer!r} has low > high: {value!r}.")
+    return float(value[0]), float(value[1])

@@ -1,13 +1,15 @@
 """``train_classifier``: fine-tune the paragraph classifier with ``transformers.Trainer``.
 
 The run reads as its phases: load data, weigh classes, build the model, tokenise, warm-start the heads
-by linear probing, fit with early stopping on dev macro-F1, tune per-label thresholds on dev, score dev
-and test, save with a model card.
+by linear probing, fit with early stopping on dev macro-F1, tune per-label thresholds on dev (for the
+full-precision network and for its int8-quantised copy), score dev and test with both, save with a model
+card.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import random
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -28,6 +30,9 @@ from stancewire.training.features import TaskCollator, task_rows, tokenize_rows
 from stancewire.training.model_card import write_model_card
 from stancewire.training.thresholds import tune_thresholds
 from stancewire.training.warm_start import warm_start_heads
+
+CALIBRATION_TEXTS = 256  # paragraphs and pairs whose activations set the int8 input ranges
+CALIBRATION_PAIRS = 128
 
 
 @dataclass
@@ -93,9 +98,16 @@ def train_classifier(
     epochs_run = fit(model, train_set, dev_set, config, progress)
     model.config.thresholds = tune_thresholds(model, data.dev)
     model.merge_adapter()
+    model.calibrate_int8(*calibration_inputs(data.train, config.seed))
+    int8 = model.quantized()
+    model.config.int8_thresholds = tune_thresholds(int8, data.dev)
+    int8.config.thresholds = dict(model.config.int8_thresholds)
     metrics = {"dev": score(model, data.dev)}
     if data.test:
         metrics["test"] = score(model, data.test)
+    metrics["dev, int8"] = score(int8, data.dev)
+    if data.test:
+        metrics["test, int8"] = score(int8, data.test)
     output_dir = Path(config.output_dir)
     model.name = output_dir.name
     model.save_pretrained(output_dir)
@@ -103,6 +115,17 @@ def train_classifier(
     stats = data_statistics(data, taxonomy)
     write_model_card(output_dir, config, metrics, seconds, epochs_run, stats)
     return TrainResult(model, output_dir, metrics, seconds, epochs_run, stats)
+
+
+def calibration_inputs(
+    articles: list[Article], seed: int, texts: int = CALIBRATION_TEXTS, pairs: int = CALIBRATION_PAIRS
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """A seeded sample of training paragraphs and (target, paragraph) pairs to calibrate int8 ranges on."""
+    rng = random.Random(seed)
+    paragraphs = [p for a in articles for p in a.paragraphs]
+    all_pairs = [(target, p.text) for p in paragraphs for target in p.stance]
+    sample = rng.sample(paragraphs, min(texts, len(paragraphs)))
+    return [p.text for p in sample], rng.sample(all_pairs, min(pairs, len(all_pairs)))
 
 
 def load_training_data(config: TrainingConfig, taxonomy: Taxonomy) -> TrainingData:

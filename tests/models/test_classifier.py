@@ -107,3 +107,66 @@ def test_configs_saved_before_stance_pooling_load_with_the_mean_head(tiny_classi
 
 def test_a_classifier_that_saves_its_whole_encoder_needs_no_base(tiny_classifier):
     assert tiny_classifier.base_encoder is None  # built from a config: save_pretrained writes every weight
+
+
+def test_int8_copy_decides_with_its_own_thresholds_and_leaves_the_original_alone(tiny_classifier, tmp_path):
+    import torch
+
+    names = tiny_classifier.taxonomy.type_names
+    tiny_classifier.config.int8_thresholds = {n: 0.0 for n in names}
+    fp32_thresholds = dict(tiny_classifier.thresholds)
+    int8 = tiny_classifier.quantized()  # not calibrated: dynamic int8
+    assert int8.is_quantized and not tiny_classifier.is_quantized
+    assert isinstance(int8.network.type_head, torch.ao.nn.quantized.dynamic.Linear)
+    assert isinstance(tiny_classifier.network.type_head, torch.nn.Linear)
+    assert int8.thresholds == {n: 0.0 for n in names} and tiny_classifier.thresholds == fp32_thresholds
+    assert int8.predict(TEXTS[0]).types == list(names)
+    np.testing.assert_allclose(int8.type_probabilities(TEXTS), tiny_classifier.type_probabilities(TEXTS), atol=0.05)
+    with pytest.raises(ValueError, match="int8 copy"):
+        int8.save_pretrained(tmp_path / "q")
+    tiny_classifier.save_pretrained(tmp_path / "m")
+    assert ParagraphClassifier.from_pretrained(tmp_path / "m").config.int8_thresholds == {n: 0.0 for n in names}
+
+
+def test_int8_copy_without_int8_thresholds_uses_the_full_precision_ones(tiny_classifier):
+    tiny_classifier.config.thresholds["diplomacy"] = 0.3
+    assert tiny_classifier.config.int8_thresholds == {}
+    assert tiny_classifier.quantized().thresholds == tiny_classifier.thresholds
+
+
+def test_int8_thresholds_naming_unknown_labels_are_refused():
+    from stancewire.models.classifier_config import ClassifierConfig
+
+    with pytest.raises(ValueError, match=re.escape("int8_thresholds name unknown label(s) ['nope']")):
+        ClassifierConfig(int8_thresholds={"nope": 0.5})
+
+
+def test_calibrated_int8_copy_gives_each_paragraph_the_same_result_in_any_batch(tiny_classifier, tmp_path):
+    from stancewire.models.quantize import CalibratedInt8Linear, linear_layers
+
+    texts = TEXTS + ["A much longer paragraph about a convoy of aid trucks waiting at the crossing for days."]
+    tiny_classifier.calibrate_int8(texts, [("Hamas", t) for t in texts])
+    ranges = tiny_classifier.config.int8_ranges
+    assert all(low <= 0 <= high for low, high in ranges.values())
+    int8 = tiny_classifier.quantized()  # the LoRA adapter folded in, then every Linear layer calibrated
+    calibrated = {n for n, m in int8.network.named_modules() if isinstance(m, CalibratedInt8Linear)}
+    assert calibrated == set(ranges) and "type_head" in calibrated
+    assert not list(linear_layers(int8.network))
+    alone = np.concatenate([int8.type_probabilities([t]) for t in texts])
+    batched = int8.type_probabilities(texts, batch_size=4)
+    np.testing.assert_allclose(alone, batched, atol=1e-3)
+    np.testing.assert_allclose(batched, tiny_classifier.type_probabilities(texts), atol=0.05)
+    tiny_classifier.save_pretrained(tmp_path / "m")
+    loaded = ParagraphClassifier.from_pretrained(tmp_path / "m")
+    assert loaded.config.int8_ranges == ranges
+    np.testing.assert_allclose(loaded.quantized().type_probabilities(texts), batched, atol=1e-6)
+
+
+def test_bad_int8_ranges_in_config_json_are_named(tiny_classifier):
+    from stancewire.models.classifier_config import ClassifierConfig
+
+    data = tiny_classifier.config.to_dict()
+    with pytest.raises(ValueError, match=re.escape("'int8_ranges' of layer 'type_head' must be [low, high]")):
+        ClassifierConfig.from_dict({**data, "int8_ranges": {"type_head": [1.0]}})
+    with pytest.raises(ValueError, match="low > high"):
+        ClassifierConfig.from_dict({**data, "int8_ranges": {"type_head": [1.0, -1.0]}})

@@ -57,3 +57,24 @@ def test_shipped_ensemble_averages_the_shipped_default_and_tfidf():
         w * load_labeler(m.name).type_probabilities([text]) for w, m in zip(ensemble.weights, ensemble.members)
     )
     np.testing.assert_allclose(ensemble.type_probabilities([text]), expected, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_shipped_default_int8_copy_is_calibrated_and_ignores_batch_mates():
+    """quantize=True on the shipped default: calibrated layers, int8 thresholds, same labels alone or batched."""
+    import numpy as np
+
+    from stancewire.models.classifier import ParagraphClassifier
+    from stancewire.models.quantize import CalibratedInt8Linear, linear_layers
+
+    model = ParagraphClassifier.from_pretrained("default")
+    assert set(model.config.int8_thresholds) == set(model.taxonomy.type_names)
+    int8 = model.quantized()
+    assert not list(linear_layers(int8.network))
+    assert sum(isinstance(m, CalibratedInt8Linear) for m in int8.network.modules()) == len(model.config.int8_ranges)
+    texts = [p.text for a in load_articles(TEST_SPLIT)[:4] for p in a.paragraphs]
+    batched = int8.predict(texts)
+    alone = [int8.predict(text) for text in texts]
+    assert [p.types for p in batched] == [p.types for p in alone]
+    full = model.type_probabilities(texts)
+    assert np.abs(int8.type_probabilities(texts) - full).mean() < 0.03  # close to full precision

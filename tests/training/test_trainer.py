@@ -58,15 +58,19 @@ def test_two_step_lora_run_saves_a_small_adapter_and_model_card(tmp_path, jsonl,
     files = {p.name for p in result.output_dir.iterdir()}
     assert {"config.json", "adapter.safetensors", "heads.safetensors", "README.md"} <= files
     assert "encoder.safetensors" not in files
-    assert set(result.metrics) == {"dev", "test"}
+    assert set(result.metrics) == {"dev", "test", "dev, int8", "test, int8"}
     card = (result.output_dir / "README.md").read_text()
-    assert "| test |" in card and "Training time:" in card
+    assert "| test |" in card and "| test, int8 |" in card and "Training time:" in card
     loaded = ParagraphClassifier.from_pretrained(result.output_dir)
     texts = [p[0] for p in PARAGRAPHS]
     a = result.model.type_probabilities(texts)
     b = loaded.type_probabilities(texts)
     np.testing.assert_allclose(a, b, atol=1e-5)
     assert loaded.config.thresholds == result.model.config.thresholds
+    names = set(loaded.taxonomy.type_names)
+    assert set(loaded.config.int8_thresholds) == names  # tuned on dev for the int8 copy, and saved
+    assert loaded.quantized().thresholds == loaded.config.int8_thresholds
+    assert loaded.config.int8_ranges  # calibrated on training paragraphs, saved
 
 
 def test_same_seed_gives_the_same_model(tmp_path, jsonl, make_article, tiny_encoder_config):
