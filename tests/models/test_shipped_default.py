@@ -10,10 +10,11 @@ from stancewire.models.schema import load_articles
 
 TEST_SPLIT = Path(__file__).resolve().parents[2] / "fixtures" / "test.jsonl"
 KNOWN = [  # (article id, paragraph index, targets whose gold stance is checked)
-    # Damascus calls the ICJ case disinformation: denial + accusation + legal action; favor the government.
-    ("syria-013", 4, ["Assad government", "ICJ case"]),
-    # A minister accuses Moscow over strikes on the grid: accusation + military action; against Russia.
-    ("ukraine-001", 5, ["Russia"]),
+    # The ICC prosecutor seeks warrants for Netanyahu and Hamas leaders: legal action + accusation; against both.
+    ("gaza-005", 0, ["Netanyahu", "Hamas"]),
+    # Moscow calls its strike on the grid a response to Ukrainian raids: military action + accusation;
+    # favor Russia, against Ukraine.
+    ("ukraine-001", 7, ["Russia", "Ukraine"]),
     # A governor killed after accusing the RSF of genocide: accusation + casualty report; against the RSF.
     ("sudan-003", 3, ["RSF"]),
 ]
