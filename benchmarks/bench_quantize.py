@@ -1,4 +1,4 @@
-"""Does dynamic int8 quantisation keep accuracy? Types macro-F1 (and stance macro-F1) on a labelled split,
+"""Does int8 quantisation keep accuracy? Types macro-F1 (and stance macro-F1) on a labelled split,
 full precision against int8 (per-channel weights, deciding with the thresholds tuned on dev for the int8
 network when the model has them), plus how often the two agree, and how often each one's types change
 when the same paragraphs are run one per batch instead of in batches of 64.

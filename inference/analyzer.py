@@ -93,9 +93,10 @@ class Analyzer:
             summarizer: Summarisation method name (``"label-aware"``, ``"hybrid"``, ``"lead"``, ...), a
                 summariser, or ``None``.
             llm: For LLM summarisers: ``None`` (bundled SmolLM2), a spec string, or a ChatLLM.
-            quantize: Run the encoder with dynamic int8 quantisation of its Linear layers (per-channel weights,
-                thresholds tuned on dev for int8 when the model has them). Faster, but a paragraph's labels then
-                depend on the other paragraphs in its batch; see ``benchmarks/README.md``.
+            quantize: Run the encoder's Linear layers in int8 (``ParagraphClassifier.quantized``): faster, about a
+                point of types macro-F1 lower. Models trained by stancewire carry calibrated input ranges and
+                int8 thresholds, so labels do not depend on batch-mates; older models fall back to dynamic int8,
+                whose labels do (with a warning). See ``benchmarks/README.md``.
             num_threads: Torch threads (process-wide): a number, ``"auto"`` (one per idle core, at least one)
                 or ``None`` to keep torch's default.
             batch_size: Most rows per encoder pass.

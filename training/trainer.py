@@ -102,12 +102,12 @@ def train_classifier(
     int8 = model.quantized()
     model.config.int8_thresholds = tune_thresholds(int8, data.dev)
     int8.config.thresholds = dict(model.config.int8_thresholds)
-    metrics = {"dev": score(model, data.dev)}
-    if data.test:
-        metrics["test"] = score(model, data.test)
-    metrics["dev, int8"] = score(int8, data.dev)
-    if data.test:
-        metrics["test, int8"] = score(int8, data.test)
+    metrics = {
+        split + suffix: score(scored, articles)
+        for suffix, scored in (("", model), (", int8", int8))
+        for split, articles in (("dev", data.dev), ("test", data.test))
+        if articles
+    }
     output_dir = Path(config.output_dir)
     model.name = output_dir.name
     model.save_pretrained(output_dir)
