@@ -7,7 +7,7 @@ repeats). Files are written as .txt, .md, .html and .json in turn. Reports wall 
 paragraphs/s, encoder passes/s (a paragraph costs one pass for its types plus one per target) and peak
 memory of the whole process (model included).
 
-    .venv/bin/python benchmarks/bench_folder.py --model default --articles 1000 --quantize
+    .venv/bin/python benchmarks/bench_folder.py --model default --articles 1000 [--quantize | --no-quantize]
 """
 
 from __future__ import annotations
@@ -68,7 +68,12 @@ def main() -> None:
     parser.add_argument("--model", default="default", help="Name, folder, or 'untrained-minilm'.")
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--targets", default=None, help="Comma-separated targets; default: the gazetteer's.")
-    parser.add_argument("--quantize", action="store_true")
+    parser.add_argument(
+        "--quantize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="int8 (--quantize) or full precision (--no-quantize); default: the model's choice, as the CLI.",
+    )
     parser.add_argument("--threads", default="auto")
     args = parser.parse_args()
 
@@ -93,6 +98,7 @@ def main() -> None:
             {
                 "model": args.model,
                 "quantize": args.quantize,
+                "ran_int8": analyzer.engine.quantized,
                 "torch_threads": torch.get_num_threads(),
                 "machine_at_start": started,
                 "load_1min_at_end": machine()["load_1min"],

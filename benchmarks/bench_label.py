@@ -52,7 +52,7 @@ def main() -> None:
     model = load_model(args.model)
     targets = [t for t in args.targets.split(",") if t]
     texts = sample_paragraphs(args.paragraphs)
-    fast = Analyzer.load(model, summarizer=None, num_threads=None)
+    fast = Analyzer.load(model, summarizer=None, num_threads=None, quantize=False)
     int8 = Analyzer.load(model, summarizer=None, num_threads=None, quantize=True)
     variants = {
         "plain_loop": lambda: plain_loop(model, texts, targets),

@@ -4,8 +4,10 @@ For the fine-tuned classifier (anything with ``.network``, ``.tokenizer`` and ``
 input of every group is tokenised once, sorted by token length and cut into batches bounded by rows and by
 padded tokens, so each batch is padded only to its own longest row; paragraphs and pairs share batches
 (the network computes both heads on every row). It runs under ``torch.inference_mode``, optionally on an
-int8 copy of the network (see ``stancewire.models.quantize``). Other labellers with ``type_probabilities`` /
-``stance_probabilities`` get one call per head for all groups; anything else is called group by group.
+int8 copy of the network (see ``stancewire.models.quantize``): when asked, or by default when the model's
+config says its int8 copy keeps accuracy (``int8_default``, decided at training time). Other labellers with
+``type_probabilities`` / ``stance_probabilities`` get one call per head for all groups; anything else is
+called group by group.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ class EncoderSettings:
 
     Args:
         batch_size: Most rows per forward pass.
-        max_batch_tokens: Most padded tokens (rows x longest row) per forward pass.
-        quantize: Run a dynamically int8-quantised copy of the network's Linear layers.
+        max_batch_tokens: Most padded tokens (rows x longest row) per forward pass. Small batches keep the
+            activations in the CPU's caches: on 2 cores 2,048 labelled ~1.3x more paragraphs/s in int8 and
+            ~1.1x in full precision than 8,192 (``benchmarks/README.md``).
+        quantize: Run the int8 copy of the network (calibrated input ranges if the model has them, else dynamic):
+            ``True``/``False``, or ``None`` for the model's own choice (its ``config.int8_default``).
         num_threads: ``torch.set_num_threads`` (process-wide): a number, ``"auto"`` (one thread per idle core,
             judged by the one-minute load average, at least one: on a busy machine extra threads only contend),
             or ``None`` to leave torch's default (one per core).
@@ -40,12 +45,12 @@ class EncoderSettings:
 
     Example:
         >>> EncoderSettings(batch_size=64).max_batch_tokens
-        8192
+        2048
     """
 
     batch_size: int = 64
-    max_batch_tokens: int = 8192
-    quantize: bool = False
+    max_batch_tokens: int = 2048
+    quantize: bool | None = None
     num_threads: int | str | None = None
     cache_size: int = 4096
 
@@ -84,6 +89,14 @@ def idle_cores() -> int:
     except OSError:  # not available on this platform
         busy = 0.0
     return max(1, min(cores, round(cores - busy)))
+
+
+def wants_int8(labeler: Any, quantize: bool | None) -> bool:
+    """``quantize`` when given; otherwise whether the labeller's config asks for int8 (``int8_default``)."""
+    if quantize is not None:
+        return quantize
+    config = getattr(labeler, "config", None)
+    return bool(getattr(config, "int8_default", False)) and callable(getattr(labeler, "quantized", None))
 
 
 def quantize_labeler(labeler: Any) -> Any:
@@ -137,10 +150,15 @@ class LabelEngine:
 
             threads = self.settings.num_threads
             torch.set_num_threads(idle_cores() if threads == "auto" else int(threads))
-        self.labeler = quantize_labeler(labeler) if self.settings.quantize else labeler
+        self.labeler = quantize_labeler(labeler) if wants_int8(labeler, self.settings.quantize) else labeler
         self._encoder_lock = threading.Lock()
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, tuple[str, ...]], ParagraphPrediction] = OrderedDict()
+
+    @property
+    def quantized(self) -> bool:
+        """Whether the encoder runs in int8."""
+        return bool(getattr(self.labeler, "is_quantized", False))
 
     @property
     def name(self) -> str:

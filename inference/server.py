@@ -192,7 +192,7 @@ def create_app(analyzer: Analyzer, settings: ServerSettings | None = None, api_k
                 "name": analyzer.model_name,
                 "types": list(taxonomy.type_names),
                 "stances": list(taxonomy.stances),
-                "quantized": analyzer.engine.settings.quantize,
+                "quantized": analyzer.engine.quantized,
             },
             "summarizer": analyzer.summarizer_spec if isinstance(analyzer.summarizer_spec, str | None) else "custom",
             "available_models": available_models(),

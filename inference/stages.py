@@ -42,7 +42,7 @@ class AnalyzerRecipe:
         model: A registered labeller name (``"default"``) or a saved model folder that every worker can read.
         summarizer: Summarisation method for runs with summaries.
         llm: LLM spec for LLM summarisers (``None``: the bundled SmolLM2).
-        quantize: Dynamic int8 quantisation of the encoder.
+        quantize: Run the encoder in int8 (``None``: the model's choice; see ``Analyzer.load``).
         threads: Torch threads per worker (``None``: torch's default).
         batch_size: Most rows per encoder pass.
         gazetteer: Path of a gazetteer JSON for default targets (``None``: the shipped one).
@@ -56,7 +56,7 @@ class AnalyzerRecipe:
     model: str = "default"
     summarizer: str = "label-aware"
     llm: str | None = None
-    quantize: bool = False
+    quantize: bool | None = None
     threads: int | None = 1
     batch_size: int = 64
     gazetteer: str | None = None

@@ -280,6 +280,7 @@ def _wrap_lora(encoder: torch.nn.Module, config: ClassifierConfig) -> torch.nn.M
         lora_alpha=config.lora.alpha,
         lora_dropout=config.lora.dropout,
         target_modules=list(config.lora.target_modules),
+        layers_to_transform=None if config.lora.layers is None else list(config.lora.layers),
         bias="none",
     )
     return get_peft_model(encoder, lora)

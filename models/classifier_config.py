@@ -14,12 +14,18 @@ POOLING_MODES = ("mean", "cls")
 
 @dataclass
 class LoraSettings:
-    """LoRA adapter settings (see ``peft.LoraConfig``)."""
+    """LoRA adapter settings (see ``peft.LoraConfig``).
+
+    ``layers`` lists the encoder layers that get adapters (``peft``'s ``layers_to_transform``); ``None``
+    means all. Leaving out the lowest layers makes training faster: the backward pass stops at the first
+    adapted layer.
+    """
 
     r: int = 16
     alpha: int = 32
     dropout: float = 0.1
     target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
+    layers: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.r < 1:
@@ -27,6 +33,10 @@ class LoraSettings:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"LoRA dropout must be in [0, 1); got {self.dropout}.")
         self.target_modules = tuple(self.target_modules)
+        if self.layers is not None:
+            if not self.layers or any(not isinstance(i, int) or i < 0 for i in self.layers):
+                raise ValueError(f"LoRA layers must be a non-empty list of layer indices >= 0; got {self.layers!r}.")
+            self.layers = tuple(sorted(set(self.layers)))
 
 
 @dataclass
@@ -46,6 +56,9 @@ class ClassifierConfig:
             before int8 thresholds existed, which then use ``thresholds`` when quantised.
         int8_ranges: Input range ``[low, high]`` of every Linear layer, measured on training paragraphs, for
             the calibrated int8 network (see :mod:`~stancewire.models.quantize`); empty: dynamic int8.
+        int8_default: Whether inference runs the int8 copy unless the caller says otherwise
+            (``quantize=None``). Training sets it when the int8 copy's types macro-F1 stays within the run's
+            ``int8_tolerance`` of full precision (see :func:`~stancewire.training.trainer.train_classifier`).
         head_dropout: Dropout before both heads during training.
         stance_pooling: What the stance head reads: ``"target"`` (the whole-input mean and the mean over the
             target segment; see :mod:`~stancewire.models.classifier_network`) or ``"mean"`` (the whole-input
@@ -66,6 +79,7 @@ class ClassifierConfig:
     thresholds: dict[str, float] = field(default_factory=dict)
     int8_thresholds: dict[str, float] = field(default_factory=dict)
     int8_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    int8_default: bool = False
     head_dropout: float = 0.1
     stance_pooling: str = "target"
 
@@ -100,10 +114,12 @@ class ClassifierConfig:
                 "alpha": self.lora.alpha,
                 "dropout": self.lora.dropout,
                 "target_modules": list(self.lora.target_modules),
+                "layers": None if self.lora.layers is None else list(self.lora.layers),
             },
             "thresholds": dict(self.thresholds),
             "int8_thresholds": dict(self.int8_thresholds),
             "int8_ranges": {k: list(v) for k, v in self.int8_ranges.items()},
+            "int8_default": self.int8_default,
             "head_dropout": self.head_dropout,
             "stance_pooling": self.stance_pooling,
         }
@@ -121,9 +137,17 @@ class ClassifierConfig:
             thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
             int8_thresholds={k: float(v) for k, v in data.get("int8_thresholds", {}).items()},
             int8_ranges={k: _range(k, v) for k, v in data.get("int8_ranges", {}).items()},
+            int8_default=_flag("int8_default", data.get("int8_default", False)),
             head_dropout=float(data.get("head_dropout", 0.1)),
             stance_pooling=data.get("stance_pooling", "mean"),  # saved before the option: the original head
         )
+
+
+def _flag(key: str, value: Any) -> bool:
+    """A JSON boolean from config.json, or a clear error naming the key."""
+    if not isinstance(value, bool):
+        raise ValueError(f"config.json {key!r} must be true or false; got {value!r}.")
+    return value
 
 
 def _range(layer: str, value: Any) -> tuple[float, float]:

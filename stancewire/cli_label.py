@@ -11,6 +11,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+# --quantize / --no-quantize, or neither: the model's own choice (int8_default in its config.json).
+QuantizeOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--quantize/--no-quantize",
+        help="int8 encoder (~1.8x faster) or full precision; default: the model's choice (shipped default: int8).",
+    ),
+]
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -38,7 +47,7 @@ def label(
     summarizer: Annotated[str, typer.Option(help="Summarisation method (with --summarise).")] = "label-aware",
     llm: Annotated[str | None, typer.Option(help="LLM spec for LLM summarisers, e.g. 'llama-cpp:/m.gguf'.")] = None,
     max_mb: Annotated[float, typer.Option(help="Refuse files larger than this many megabytes.")] = 5.0,
-    quantize: Annotated[bool, typer.Option(help="int8 encoder: faster, ~1 point less accurate.")] = False,
+    quantize: QuantizeOption = None,
     threads: Annotated[
         str, typer.Option(help="Torch threads: a number, or 'auto' (one per idle core); --engine ray: per actor.")
     ] = "auto",
@@ -185,7 +194,7 @@ def serve(
         str, typer.Option(help="Summarisation method for /v1/summarise and /v1/analyze.")
     ] = "label-aware",
     llm: Annotated[str | None, typer.Option(help="LLM spec for LLM summarisers.")] = None,
-    quantize: Annotated[bool, typer.Option(help="int8 encoder: faster, ~1 point less accurate.")] = False,
+    quantize: QuantizeOption = None,
     threads: Annotated[str, typer.Option(help="Torch threads: a number, or 'auto' (one per idle core).")] = "auto",
     max_body_kb: Annotated[int, typer.Option(help="Largest request body, in kilobytes (413 beyond).")] = 1000,
     llm_timeout: Annotated[float, typer.Option(help="Seconds a summary may take before a 504.")] = 120.0,

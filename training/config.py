@@ -29,6 +29,8 @@ class TrainingConfig:
         learning_rate: Peak learning rate (LoRA wants a higher one than full fine-tuning).
         batch_size: Rows per step (paragraph rows and (target, paragraph) rows mixed).
         lora_r: LoRA rank. lora_alpha: LoRA scaling. lora_dropout: LoRA dropout.
+        lora_layers: Encoder layers (0 = lowest) that get LoRA adapters; empty/None means every layer.
+            Adapting only the upper layers saves the backward pass through the lower ones.
         max_length: Tokens per input.
         seed: Seed for initialisation and data order; the same seed gives the same model.
         class_weighting: ``"balanced"`` (positive weight neg/pos per type, inverse frequency per stance
@@ -43,6 +45,9 @@ class TrainingConfig:
         absent_none_keep: Share of (paragraph, target) pairs labelled ``none`` whose paragraph never
             mentions the target that are kept for training. They are plentiful and easy, and dropping
             most of them cuts training time by about a third.
+        int8_tolerance: The int8 copy becomes the model's default at inference (``int8_default``) when its
+            types macro-F1 on dev + test (dev alone without test) is at most this many points below full
+            precision; ``None`` never makes it the default. 0.5 is the bar of the inference issue.
         silver: Optional silver-labelled data (LLM labels) added to training.
         silver_weight: Loss weight of a silver row relative to a gold row.
         members: For ``model: ensemble``, the labellers to average (names or saved folders, trained first);
@@ -69,6 +74,7 @@ class TrainingConfig:
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.1
+    lora_layers: list[int] | None = None
     max_length: int = 160
     seed: int = 13
     class_weighting: str = "sqrt"
@@ -78,6 +84,7 @@ class TrainingConfig:
     max_steps: int = -1
     absent_none_keep: float = 0.3
     warm_start: bool = True
+    int8_tolerance: float | None = 0.5
     silver: str | None = None
     silver_weight: float = 0.5
     silver_min_confidence: float = 0.0
@@ -94,6 +101,12 @@ class TrainingConfig:
             raise ValueError(f"model must be one of {list(MODEL_KINDS)}; got {self.model!r}.")
         if self.class_weighting not in CLASS_WEIGHTING:
             raise ValueError(f"class_weighting must be one of {list(CLASS_WEIGHTING)}; got {self.class_weighting!r}.")
+        if self.lora_layers is not None and (
+            not self.lora_layers or any(type(i) is not int or i < 0 for i in self.lora_layers)
+        ):
+            raise ValueError(f"lora_layers must be a non-empty list of layer indices >= 0; got {self.lora_layers!r}.")
+        if self.int8_tolerance is not None and self.int8_tolerance < 0:
+            raise ValueError(f"int8_tolerance must be >= 0 points (or null: never); got {self.int8_tolerance}.")
         if not 0 <= self.absent_none_keep <= 1:
             raise ValueError(f"absent_none_keep must be in [0, 1]; got {self.absent_none_keep}.")
         if not 0 <= self.silver_weight <= 1:

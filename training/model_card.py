@@ -16,8 +16,12 @@ def write_model_card(
     seconds: float,
     epochs_run: float,
     stats: dict[str, Any],
+    notes: list[str] | None = None,
 ) -> Path:
-    """Write ``README.md`` with scores per split, training time, data statistics and the settings."""
+    """Write ``README.md`` with scores per split, training time, data statistics and the settings.
+
+    ``notes`` are sentences printed under the scores table (for example the int8 verdict).
+    """
     if config.model == "paragraph-classifier":
         method = f"Encoder `{config.base_model}`, " + (
             "full fine-tuning" if config.full else f"LoRA r={config.lora_r}"
@@ -49,6 +53,8 @@ def write_model_card(
             "Rows marked int8: the same model with its Linear layers in int8 (`quantize=True`: per-channel "
             "weights, input ranges calibrated on training paragraphs), deciding with its own thresholds tuned on dev.",
         ]
+    for note in notes or []:
+        lines += ["", note]
     lines += [
         "",
         f"Training time: {seconds / 60:.1f} min on a 2-core CPU"

@@ -2,8 +2,8 @@
 
 The run reads as its phases: load data, weigh classes, build the model, tokenise, warm-start the heads
 by linear probing, fit with early stopping on dev macro-F1, tune per-label thresholds on dev (for the
-full-precision network and for its int8-quantised copy), score dev and test with both, save with a model
-card.
+full-precision network and for its int8-quantised copy), score dev and test with both, decide whether int8
+is the model's default (``training/int8_choice.py``), save with a model card.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from stancewire.models.schema import Article, load_articles
 from stancewire.models.taxonomy import Taxonomy, load_taxonomy
 from stancewire.training.config import TrainingConfig
 from stancewire.training.features import TaskCollator, task_rows, tokenize_rows
+from stancewire.training.int8_choice import choose_int8
 from stancewire.training.model_card import write_model_card
 from stancewire.training.thresholds import tune_thresholds
 from stancewire.training.warm_start import warm_start_heads
@@ -108,12 +109,14 @@ def train_classifier(
         for split, articles in (("dev", data.dev), ("test", data.test))
         if articles
     }
+    int8_choice = choose_int8(model, int8, data.dev + data.test, config.int8_tolerance, score)
+    model.config.int8_default = int8_choice.use_int8
     output_dir = Path(config.output_dir)
     model.name = output_dir.name
     model.save_pretrained(output_dir)
     seconds = time.perf_counter() - started
     stats = data_statistics(data, taxonomy)
-    write_model_card(output_dir, config, metrics, seconds, epochs_run, stats)
+    write_model_card(output_dir, config, metrics, seconds, epochs_run, stats, notes=[int8_choice.describe()])
     return TrainResult(model, output_dir, metrics, seconds, epochs_run, stats)
 
 
@@ -151,7 +154,12 @@ def classifier_config(config: TrainingConfig, taxonomy: Taxonomy) -> ClassifierC
         taxonomy=taxonomy,
         max_length=config.max_length,
         finetune="full" if config.full else "lora",
-        lora=LoraSettings(r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout),
+        lora=LoraSettings(
+            r=config.lora_r,
+            alpha=config.lora_alpha,
+            dropout=config.lora_dropout,
+            layers=None if config.lora_layers is None else tuple(config.lora_layers),
+        ),
     )
 
 

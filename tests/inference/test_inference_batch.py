@@ -153,6 +153,27 @@ def test_cli_exit_codes_and_closing_table(tiny_classifier, tmp_path):
     )
 
 
+def test_cli_follows_the_models_int8_choice_and_records_which_precision_ran(tiny_classifier, tmp_path):
+    tiny_classifier.calibrate_int8(PARAGRAPHS, [("Israel", p) for p in PARAGRAPHS])
+    tiny_classifier.config.int8_thresholds = dict(tiny_classifier.thresholds)
+    tiny_classifier.config.int8_default = True
+    tiny_classifier.save_pretrained(tmp_path / "model")
+    app = typer.Typer()
+    app.command()(label)
+    app.command("noop")(lambda: None)
+    _folder(tmp_path / "news")
+    base = ["label", str(tmp_path / "news"), "--model", str(tmp_path / "model"), "--threads", "1"]
+    models = {}
+    for flag in ("", "--no-quantize", "--quantize"):
+        out = tmp_path / f"out{flag}.jsonl"
+        result = CliRunner().invoke(app, [*base, "--out", str(out), *([flag] if flag else [])])
+        assert result.exit_code == 0, result.output
+        models[flag] = {json.loads(line)["model"] for line in out.read_text().splitlines()}
+    name = str(tmp_path / "model")  # a model loaded from a folder is named by its path
+    assert models[""] == models["--quantize"] == {f"{name} (int8)"}
+    assert models["--no-quantize"] == {name}
+
+
 KILL_SCRIPT = """
 import sys, time
 from stancewire.inference.analyzer import Analyzer

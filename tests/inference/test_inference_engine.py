@@ -79,6 +79,17 @@ def test_quantised_copy_is_close_and_leaves_the_original_alone(tiny_classifier):
     assert 0 < max(diffs) < 0.05
 
 
+def test_without_quantize_the_model_chooses_its_precision(tiny_classifier):
+    tiny_classifier.calibrate_int8(TEXTS, [("Israel", t) for t in TEXTS])
+    tiny_classifier.config.int8_thresholds = dict(tiny_classifier.thresholds)
+    assert not LabelEngine(tiny_classifier).quantized  # int8_default is False unless training set it
+    tiny_classifier.config.int8_default = True
+    assert LabelEngine(tiny_classifier).quantized
+    assert not LabelEngine(tiny_classifier, EncoderSettings(quantize=False)).quantized
+    assert not tiny_classifier.is_quantized  # the engine quantised a copy
+    assert not LabelEngine(PredictOnlyLabeler()).quantized  # nothing to quantise: full precision, no error
+
+
 def test_length_batches_bound_rows_and_padded_tokens():
     lengths = [30, 5, 12, 7, 50, 9]
     batches = length_batches(lengths, batch_size=2, max_batch_tokens=1000)
@@ -132,7 +143,7 @@ def test_bad_inputs_and_settings():
         engine.label_groups([(["ok"], []), ([" "], [])])
     with pytest.raises(ValueError, match=re.escape("num_threads must be a number >= 1, 'auto' or None; got 0.")):
         EncoderSettings(num_threads=0)
-    with pytest.raises(ValueError, match=re.escape("batch_size and max_batch_tokens must be >= 1; got 0 and 8192.")):
+    with pytest.raises(ValueError, match=re.escape("batch_size and max_batch_tokens must be >= 1; got 0 and 2048.")):
         EncoderSettings(batch_size=0)
     assert 1 <= idle_cores()
 

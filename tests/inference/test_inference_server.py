@@ -50,6 +50,7 @@ def test_endpoints(client, analyzer):
     assert client.post("/v1/analyze", json={"text": ARTICLE, "summarise": False}).json()["summary"] is None
     models = client.get("/v1/models").json()
     assert models["labeler"]["types"][0] == "call_for_ceasefire" and models["summarizer"] == "lead"
+    assert models["labeler"]["quantized"] is False  # the tiny model does not ask for int8
     assert "lead" in models["available_summarizers"] and models["limits"]["max_paragraphs"] == 4
     assert "/v1/label" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200

@@ -170,3 +170,15 @@ def test_bad_int8_ranges_in_config_json_are_named(tiny_classifier):
         ClassifierConfig.from_dict({**data, "int8_ranges": {"type_head": [1.0]}})
     with pytest.raises(ValueError, match="low > high"):
         ClassifierConfig.from_dict({**data, "int8_ranges": {"type_head": [1.0, -1.0]}})
+
+
+def test_int8_default_round_trips_and_a_bad_value_is_named(tiny_classifier):
+    from stancewire.models.classifier_config import ClassifierConfig
+
+    tiny_classifier.config.int8_default = True
+    data = tiny_classifier.config.to_dict()
+    assert ClassifierConfig.from_dict(data).int8_default is True
+    del data["int8_default"]  # saved before the option: full precision
+    assert ClassifierConfig.from_dict(data).int8_default is False
+    with pytest.raises(ValueError, match=re.escape("config.json 'int8_default' must be true or false; got 'yes'")):
+        ClassifierConfig.from_dict({**data, "int8_default": "yes"})

@@ -71,6 +71,8 @@ def test_two_step_lora_run_saves_a_small_adapter_and_model_card(tmp_path, jsonl,
     assert set(loaded.config.int8_thresholds) == names  # tuned on dev for the int8 copy, and saved
     assert loaded.quantized().thresholds == loaded.config.int8_thresholds
     assert loaded.config.int8_ranges  # calibrated on training paragraphs, saved
+    assert "int8 by default: " in card and "dev + test paragraphs" in card
+    assert loaded.config.int8_default == result.model.config.int8_default
 
 
 def test_same_seed_gives_the_same_model(tmp_path, jsonl, make_article, tiny_encoder_config):
@@ -102,3 +104,36 @@ def test_bad_training_configs_are_named(tmp_path):
     path.write_text("train: a\ndev: b\noutput_dir: c\nepoch: 3\n")
     with pytest.raises(ValueError, match=re.escape(f"{path}: unknown setting(s) ['epoch']")):
         TrainingConfig.from_file(path)
+
+
+def test_lora_on_the_upper_layers_only_saves_and_reloads_those_adapters(
+    tmp_path, jsonl, make_article, tiny_pretrained
+):
+    from safetensors.torch import load_file
+
+    result = train_classifier(config(tmp_path, jsonl, make_article, tiny_pretrained, lora_layers=[1]))
+    keys = load_file(result.output_dir / "adapter.safetensors").keys()
+    layers = {int(m.group(1)) for k in keys if (m := re.search(r"layer\.(\d+)\.", k))}
+    assert layers == {1}  # nothing adapted in layer 0, so training never backpropagates through it
+    loaded = ParagraphClassifier.from_pretrained(result.output_dir)
+    assert loaded.config.lora.layers == (1,)
+    texts = [p[0] for p in PARAGRAPHS]
+    np.testing.assert_allclose(result.model.type_probabilities(texts), loaded.type_probabilities(texts), atol=1e-5)
+
+
+def test_int8_becomes_the_default_only_within_the_tolerance():
+    from stancewire.training.int8_choice import Int8Choice
+
+    assert Int8Choice(fp32=0.760, int8=0.755, paragraphs=10, tolerance=0.5).use_int8  # -0.5 points: allowed
+    assert not Int8Choice(fp32=0.760, int8=0.754, paragraphs=10, tolerance=0.5).use_int8
+    assert Int8Choice(fp32=0.760, int8=0.770, paragraphs=10, tolerance=0.0).use_int8
+    never = Int8Choice(fp32=0.760, int8=0.770, paragraphs=10, tolerance=None)
+    assert not never.use_int8 and "never" in never.describe() and "+1.00 points" in never.describe()
+    with pytest.raises(ValueError, match="int8_tolerance must be >= 0"):
+        TrainingConfig(train="a", dev="b", output_dir="c", int8_tolerance=-1)
+
+
+def test_bad_lora_layers_are_named():
+    for bad in ([], [-1], ["top"]):
+        with pytest.raises(ValueError, match="lora_layers must be a non-empty list of layer indices"):
+            TrainingConfig(train="a", dev="b", output_dir="c", lora_layers=bad)
