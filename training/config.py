@@ -29,7 +29,7 @@ class TrainingConfig:
         learning_rate: Peak learning rate (LoRA wants a higher one than full fine-tuning).
         batch_size: Rows per step (paragraph rows and (target, paragraph) rows mixed).
         lora_r: LoRA rank. lora_alpha: LoRA scaling. lora_dropout: LoRA dropout.
-        lora_layers: Encoder layers (0 = lowest) that get LoRA adapters; empty/None means every layer.
+        lora_layers: Encoder layers (0 = lowest) that get LoRA adapters; None (the default) means every layer.
             Adapting only the upper layers saves the backward pass through the lower ones.
         max_length: Tokens per input.
         seed: Seed for initialisation and data order; the same seed gives the same model.
