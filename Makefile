@@ -48,7 +48,7 @@ demo: install
 # Every registered classifier and summariser on the fixture test split, timed (target: under 10 minutes).
 eval-all: install
 	@start=$$(date +%s); \
-	$(VENV)/bin/stancewire eval classify --models all --data fixtures/test.jsonl --out reports/eval-all/classify && \
+	$(VENV)/bin/stancewire eval classify --models all,default@int8 --data fixtures/test.jsonl --out reports/eval-all/classify && \
 	$(VENV)/bin/stancewire eval summarise --methods all --data fixtures/test.jsonl --out reports/eval-all/summarise && \
 	echo "eval-all took $$(( $$(date +%s) - start )) s. Reports: reports/eval-all/{classify,summarise}/report.html"
 

@@ -118,6 +118,10 @@ def model_folder(spec: Any) -> Path | None:
     """The folder a model name or path loads from (for its size on disk), ``None`` for objects and factories."""
     if not isinstance(spec, str | Path):
         return None
+    from stancewire.models.registry import INT8_SUFFIX
+
+    if str(spec).endswith(INT8_SUFFIX):  # the int8 copy is made at load time from the same files
+        spec = str(spec)[: -len(INT8_SUFFIX)]
     path = Path(spec)
     if (path / "config.json").exists():
         return path

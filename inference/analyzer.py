@@ -124,8 +124,8 @@ class Analyzer:
 
     @property
     def model_name(self) -> str:
-        """The labeller's name, with `` (int8)`` when the encoder runs in int8 (records say which precision ran)."""
-        return f"{self.engine.name} (int8)" if self.engine.quantized else self.engine.name
+        """The labeller's name; ``NAME@int8`` when the encoder runs in int8 (``load_labeler`` reads that back)."""
+        return self.engine.name
 
     # ----------------------------------------------------------------------------------------- labelling
     def label(

@@ -93,6 +93,8 @@ def idle_cores() -> int:
 
 def wants_int8(labeler: Any, quantize: bool | None) -> bool:
     """``quantize`` when given; otherwise whether the labeller's config asks for int8 (``int8_default``)."""
+    if getattr(labeler, "is_quantized", False):
+        return False  # already the int8 copy (e.g. loaded as "default@int8")
     if quantize is not None:
         return quantize
     config = getattr(labeler, "config", None)

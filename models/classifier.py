@@ -255,6 +255,7 @@ class ParagraphClassifier(ProbabilisticLabeler):
             self.config, thresholds=dict(self.config.int8_thresholds or self.config.thresholds)
         )
         quantized.is_quantized = True
+        quantized.name = f"{self.name}@int8"  # what records and reports call it; load_labeler reads it back
         return quantized
 
     def _merged_network(self) -> ClassifierNetwork:

@@ -17,6 +17,7 @@ from stancewire.models.predictions import ParagraphPrediction
 from stancewire.models.taxonomy import Taxonomy
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"
+INT8_SUFFIX = "@int8"  # "default@int8": the model's int8 copy (what inference runs when the model asks for int8)
 
 
 @runtime_checkable
@@ -83,7 +84,7 @@ def available_models() -> list[str]:
 
 
 def load_labeler(name_or_path: str | Path) -> ParagraphLabeler:
-    """Load a labeller by registered name or from a saved folder.
+    """Load a labeller by registered name or from a saved folder; ``NAME@int8`` gives its int8 copy.
 
     Example:
         >>> model = load_labeler("default")  # doctest: +SKIP
@@ -92,6 +93,11 @@ def load_labeler(name_or_path: str | Path) -> ParagraphLabeler:
     """
     _import_builtin_kinds()
     text = str(name_or_path)
+    if text.endswith(INT8_SUFFIX):
+        base = load_labeler(text[: -len(INT8_SUFFIX)])
+        if not callable(getattr(base, "quantized", None)):
+            raise ValueError(f"{text!r}: {base.name!r} has no int8 copy (only the fine-tuned classifier has one).")
+        return base.quantized()
     if text in NAMED_MODELS:
         return NAMED_MODELS[text]()
     path = saved_folder(text)

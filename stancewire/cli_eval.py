@@ -78,7 +78,10 @@ def _fail(exc: Exception) -> None:
 @eval_app.command("classify")
 def classify(
     models: Annotated[
-        list[str], typer.Option(help="Model names or folders, comma-separated; 'all' = every shipped model.")
+        list[str],
+        typer.Option(
+            help="Model names or folders, comma-separated; 'all' = every shipped model; NAME@int8 = its int8 copy."
+        ),
     ],
     data: Annotated[list[Path], typer.Option(help="A .jsonl file or folder; repeat for several data sets.")],
     out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and report.html.")],
@@ -100,7 +103,7 @@ def classify(
     from stancewire.models.registry import available_models
 
     names = _split(models)
-    names = available_models() if names == ["all"] else names
+    names = [n for name in names for n in (available_models() if name == "all" else [name])]
     maps = [None if str(m).lower() == "none" else m for m in label_map] if label_map else None
     try:
         config = ClassifyConfig(

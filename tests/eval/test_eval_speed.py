@@ -101,3 +101,13 @@ def test_ensemble_size_counts_a_base_its_members_share_once(tmp_path):
         members, specs = [UsesBase(), UsesBase()], [None, None]
 
     assert model_size_mb(Ensemble()) == 4.0
+
+
+def test_an_int8_copy_is_sized_by_the_folder_it_is_made_from(tmp_path):
+    from stancewire.eval.speed import model_folder
+    from stancewire.models.registry import shipped_path
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    assert model_folder(f"{tmp_path / 'm'}@int8") == tmp_path / "m"
+    assert model_folder("default@int8") == shipped_path("default")

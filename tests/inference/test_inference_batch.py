@@ -170,7 +170,7 @@ def test_cli_follows_the_models_int8_choice_and_records_which_precision_ran(tiny
         assert result.exit_code == 0, result.output
         models[flag] = {json.loads(line)["model"] for line in out.read_text().splitlines()}
     name = str(tmp_path / "model")  # a model loaded from a folder is named by its path
-    assert models[""] == models["--quantize"] == {f"{name} (int8)"}
+    assert models[""] == models["--quantize"] == {f"{name}@int8"}
     assert models["--no-quantize"] == {name}
 
 

@@ -182,3 +182,15 @@ def test_int8_default_round_trips_and_a_bad_value_is_named(tiny_classifier):
     assert ClassifierConfig.from_dict(data).int8_default is False
     with pytest.raises(ValueError, match=re.escape("config.json 'int8_default' must be true or false; got 'yes'")):
         ClassifierConfig.from_dict({**data, "int8_default": "yes"})
+
+
+def test_name_at_int8_loads_the_int8_copy_and_other_labellers_are_refused(tiny_classifier, tmp_path):
+    from stancewire.models.registry import load_labeler
+
+    tiny_classifier.calibrate_int8(TEXTS, [("Israel", t) for t in TEXTS])
+    tiny_classifier.save_pretrained(tmp_path / "m")
+    int8 = load_labeler(f"{tmp_path / 'm'}@int8")
+    assert int8.is_quantized and int8.name == f"{tmp_path / 'm'}@int8"
+    assert load_labeler(int8.name).name == int8.name  # a record's model name loads the same model again
+    with pytest.raises(ValueError, match=re.escape("'zero-shot-embed@int8': 'zero-shot-embed' has no int8 copy")):
+        load_labeler("zero-shot-embed@int8")

@@ -41,7 +41,7 @@ def test_analyzer_runs_the_shipped_default_in_int8_and_gets_the_same_known_parag
     from stancewire.inference import Analyzer
 
     analyzer = Analyzer.load("default", summarizer=None)
-    assert analyzer.engine.quantized and analyzer.model_name == "default (int8)"  # records say which ran
+    assert analyzer.engine.quantized and analyzer.model_name == "default@int8"  # records say which ran
     assert not Analyzer.load("default", summarizer=None, quantize=False).engine.quantized
     paragraphs = {a.id: a.paragraphs for a in load_articles(TEST_SPLIT)}
     for article_id, index, checked in KNOWN:
