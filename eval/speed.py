@@ -118,10 +118,9 @@ def model_folder(spec: Any) -> Path | None:
     """The folder a model name or path loads from (for its size on disk), ``None`` for objects and factories."""
     if not isinstance(spec, str | Path):
         return None
-    from stancewire.models.registry import INT8_SUFFIX
+    from stancewire.models.registry import int8_base
 
-    if str(spec).endswith(INT8_SUFFIX):  # the int8 copy is made at load time from the same files
-        spec = str(spec)[: -len(INT8_SUFFIX)]
+    spec = int8_base(spec) or spec  # an int8 copy is made at load time from the same files
     path = Path(spec)
     if (path / "config.json").exists():
         return path

@@ -6,37 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stancewire.models.classifier_network import STANCE_POOLING_MODES
+from stancewire.models.lora_settings import LoraSettings
 from stancewire.models.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
 FINETUNE_MODES = ("lora", "full")
 POOLING_MODES = ("mean", "cls")
 
 
-@dataclass
-class LoraSettings:
-    """LoRA adapter settings (see ``peft.LoraConfig``).
-
-    ``layers`` lists the encoder layers that get adapters (``peft``'s ``layers_to_transform``); ``None``
-    means all. Leaving out the lowest layers makes training faster: the backward pass stops at the first
-    adapted layer.
-    """
-
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.1
-    target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
-    layers: tuple[int, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if self.r < 1:
-            raise ValueError(f"LoRA rank r must be >= 1; got {self.r}.")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"LoRA dropout must be in [0, 1); got {self.dropout}.")
-        self.target_modules = tuple(self.target_modules)
-        if self.layers is not None:
-            if not self.layers or any(not isinstance(i, int) or i < 0 for i in self.layers):
-                raise ValueError(f"LoRA layers must be a non-empty list of layer indices >= 0; got {self.layers!r}.")
-            self.layers = tuple(sorted(set(self.layers)))
+__all__ = ["ClassifierConfig", "LoraSettings", "FINETUNE_MODES", "POOLING_MODES"]
 
 
 @dataclass

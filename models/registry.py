@@ -63,6 +63,12 @@ def register_named(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]
     return decorate
 
 
+def int8_base(name_or_path: str | Path) -> str | None:
+    """The model name or path before ``@int8`` (``"default@int8"`` -> ``"default"``); ``None`` without it."""
+    text = str(name_or_path)
+    return text[: -len(INT8_SUFFIX)] if text.endswith(INT8_SUFFIX) else None
+
+
 def shipped_path(name: str) -> Path:
     """The folder of a model shipped inside the package (``models/shipped/NAME``)."""
     return SHIPPED_DIR / name
@@ -93,8 +99,8 @@ def load_labeler(name_or_path: str | Path) -> ParagraphLabeler:
     """
     _import_builtin_kinds()
     text = str(name_or_path)
-    if text.endswith(INT8_SUFFIX):
-        base = load_labeler(text[: -len(INT8_SUFFIX)])
+    if (base_name := int8_base(text)) is not None:
+        base = load_labeler(base_name)
         if not callable(getattr(base, "quantized", None)):
             raise ValueError(f"{text!r}: {base.name!r} has no int8 copy (only the fine-tuned classifier has one).")
         return base.quantized()

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from stancewire.models.lora_settings import check_lora_layers
+
 CLASS_WEIGHTING = ("balanced", "sqrt", "none")
 MODEL_KINDS = ("paragraph-classifier", "tfidf-logreg", "embed-logreg", "ensemble")
 
@@ -101,10 +103,7 @@ class TrainingConfig:
             raise ValueError(f"model must be one of {list(MODEL_KINDS)}; got {self.model!r}.")
         if self.class_weighting not in CLASS_WEIGHTING:
             raise ValueError(f"class_weighting must be one of {list(CLASS_WEIGHTING)}; got {self.class_weighting!r}.")
-        if self.lora_layers is not None and (
-            not self.lora_layers or any(type(i) is not int or i < 0 for i in self.lora_layers)
-        ):
-            raise ValueError(f"lora_layers must be a non-empty list of layer indices >= 0; got {self.lora_layers!r}.")
+        check_lora_layers(self.lora_layers, "lora_layers")
         if self.int8_tolerance is not None and self.int8_tolerance < 0:
             raise ValueError(f"int8_tolerance must be >= 0 points (or null: never); got {self.int8_tolerance}.")
         if not 0 <= self.absent_none_keep <= 1:

@@ -8,9 +8,7 @@ alone moves by a point when a tenth of the paragraphs change) and records the ve
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,15 +44,3 @@ class Int8Choice:
             f"{self.fp32:.4f} full precision, {self.int8:.4f} int8 ({-self.loss_points:+.2f} points; {rule}). "
             "`quantize=False` / `--no-quantize` runs full precision anyway."
         )
-
-
-def choose_int8(
-    model: Any, int8: Any, articles: list, tolerance: float | None, score: Callable[[Any, list], dict[str, float]]
-) -> Int8Choice:
-    """Score ``model`` and its int8 copy on ``articles`` with ``score`` and compare their types macro-F1."""
-    return Int8Choice(
-        fp32=score(model, articles)["types_macro_f1"],
-        int8=score(int8, articles)["types_macro_f1"],
-        paragraphs=sum(len(a.paragraphs) for a in articles),
-        tolerance=tolerance,
-    )

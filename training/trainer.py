@@ -27,7 +27,7 @@ from stancewire.models.schema import Article, load_articles
 from stancewire.models.taxonomy import Taxonomy, load_taxonomy
 from stancewire.training.config import TrainingConfig
 from stancewire.training.features import TaskCollator, task_rows, tokenize_rows
-from stancewire.training.int8_choice import choose_int8
+from stancewire.training.int8_choice import Int8Choice
 from stancewire.training.model_card import write_model_card
 from stancewire.training.thresholds import tune_thresholds
 from stancewire.training.warm_start import warm_start_heads
@@ -103,13 +103,23 @@ def train_classifier(
     int8 = model.quantized()
     model.config.int8_thresholds = tune_thresholds(int8, data.dev)
     int8.config.thresholds = dict(model.config.int8_thresholds)
-    metrics = {
-        split + suffix: score(scored, articles)
-        for suffix, scored in (("", model), (", int8", int8))
+    outcomes = {  # each precision predicts each split once; the int8 verdict pools the same predictions
+        (split, suffix): predict_outcomes(labeller, articles)
+        for suffix, labeller in (("", model), (", int8", int8))
         for split, articles in (("dev", data.dev), ("test", data.test))
         if articles
     }
-    int8_choice = choose_int8(model, int8, data.dev + data.test, config.int8_tolerance, score)
+    metrics = {split + suffix: outcome_scores(found) for (split, suffix), found in outcomes.items()}
+    pooled = {
+        suffix: outcome_scores(_concatenate([found for (_, s), found in outcomes.items() if s == suffix]))
+        for suffix in ("", ", int8")
+    }
+    int8_choice = Int8Choice(
+        fp32=pooled[""]["types_macro_f1"],
+        int8=pooled[", int8"]["types_macro_f1"],
+        paragraphs=sum(len(a.paragraphs) for a in data.dev + data.test),
+        tolerance=config.int8_tolerance,
+    )
     model.config.int8_default = int8_choice.use_int8
     output_dir = Path(config.output_dir)
     model.name = output_dir.name
@@ -158,7 +168,7 @@ def classifier_config(config: TrainingConfig, taxonomy: Taxonomy) -> ClassifierC
             r=config.lora_r,
             alpha=config.lora_alpha,
             dropout=config.lora_dropout,
-            layers=None if config.lora_layers is None else tuple(config.lora_layers),
+            layers=config.lora_layers,
         ),
     )
 
@@ -259,8 +269,17 @@ def _dev_metrics(prediction) -> dict[str, float]:
     return {"types_macro_f1": types_f1, "stance_fa_f1": stance_f1, "combined_f1": (types_f1 + stance_f1) / 2}
 
 
+# Gold and predicted type rows (one bool per label) and gold and predicted stances, paragraph by paragraph.
+Outcomes = tuple[list[list[bool]], list[list[bool]], list[str], list[str]]
+
+
 def score(model: ParagraphClassifier, articles: list[Article]) -> dict[str, float]:
     """Types macro/micro-F1 with the tuned thresholds and stance macro-F1 (favor/against, and all three)."""
+    return outcome_scores(predict_outcomes(model, articles))
+
+
+def predict_outcomes(model: ParagraphClassifier, articles: list[Article]) -> Outcomes:
+    """Run ``model`` on every paragraph (each article with its own targets) beside the gold labels."""
     names = model.taxonomy.type_names
     gold, predicted, gold_stance, predicted_stance = [], [], [], []
     for article in articles:
@@ -272,6 +291,17 @@ def score(model: ParagraphClassifier, articles: list[Article]) -> dict[str, floa
             for target, stance in paragraph.stance.items():
                 gold_stance.append(stance)
                 predicted_stance.append(prediction.stance[target])
+    return gold, predicted, gold_stance, predicted_stance
+
+
+def _concatenate(parts: list[Outcomes]) -> Outcomes:
+    """Several splits' outcomes as one."""
+    return tuple([row for part in parts for row in part[i]] for i in range(4))  # type: ignore[return-value]
+
+
+def outcome_scores(outcomes: Outcomes) -> dict[str, float]:
+    """The F1 scores of :func:`score` from outcomes already predicted."""
+    gold, predicted, gold_stance, predicted_stance = outcomes
     gold_arr, pred_arr = np.array(gold), np.array(predicted)
     return {
         "types_macro_f1": float(f1_score(gold_arr, pred_arr, average="macro", zero_division=0)),
