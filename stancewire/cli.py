@@ -98,6 +98,45 @@ def data_agreement(
     console.print(agreement_table(rows))
 
 
+DocumentsOption = Annotated[
+    Path, typer.Option(help="JSON lines {id, document} (paragraphs separated by newlines), e.g. an XSum file.")
+]
+
+
+@data_app.command("attach-text")
+def data_attach_text(
+    standoff: Annotated[Path, typer.Argument(help="Stand-off labels: document ids, line numbers, hashes, labels.")],
+    documents: DocumentsOption,
+    out: Annotated[Path, typer.Option(help="Where to write the labelled articles (JSONL, our schema).")],
+) -> None:
+    """Join stand-off labels with the external documents they label, for evaluation runs (never commit OUT)."""
+    from stancewire.eval.standoff import attach_file
+
+    _run_standoff(lambda: attach_file(standoff, documents, out), out)
+
+
+@data_app.command("strip-text")
+def data_strip_text(
+    labelled: Annotated[Path, typer.Argument(help="Labelled articles whose ids are PREFIX + document id.")],
+    documents: DocumentsOption,
+    out: Annotated[Path, typer.Option(help="Where to write the stand-off labels (JSONL without any text).")],
+    prefix: Annotated[str, typer.Option(help="Prefix of the article ids before the document id.")] = "xsum-",
+) -> None:
+    """Keep only labels, line numbers and hashes of labelled external articles, so the labels can be shared."""
+    from stancewire.eval.standoff import strip_file
+
+    _run_standoff(lambda: strip_file(labelled, documents, out, prefix=prefix), out)
+
+
+def _run_standoff(job, out: Path) -> None:
+    try:
+        count = job()
+    except (FileNotFoundError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"{count} articles -> {out}")
+
+
 def _register_commands() -> None:
     """Attach the commands defined in their own modules (each keeps its heavy imports inside the command)."""
     from stancewire import cli_label, cli_silver, cli_summarise, cli_train
