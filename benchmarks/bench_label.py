@@ -1,7 +1,8 @@
 """Paragraphs/s of ``Analyzer.label`` against a plain transformers loop over the same weights, in one run.
 
 The plain loop is what one writes first: for each paragraph, tokenise it alone and run the network (types),
-then once more per target (stance), under ``torch.no_grad``, no sorting or batching. ``Analyzer.label``
+then once more per target (stance), under ``torch.no_grad``, no sorting or batching (a packed model: one row
+per paragraph with its targets). ``Analyzer.label``
 sorts every paragraph and (target, paragraph) pair by token length, pads each batch to its own longest row
 and runs under ``torch.inference_mode``; the int8 variant is ``quantize=True`` (calibrated when the model
 carries int8 ranges). The variants alternate for ``--repeats`` rounds so that a loaded machine slows them alike.
@@ -20,15 +21,26 @@ from _common import load_model, machine, peak_rss_mb, sample_paragraphs
 
 from stancewire.inference.analyzer import Analyzer
 from stancewire.inference.engine import idle_cores
+from stancewire.models.packed_inputs import packed_row, pad_packed
 
 
 def plain_loop(model, texts: list[str], targets: list[str]) -> list[list[float]]:
-    """One paragraph (and one pair) at a time through ``model.network``; returns type probabilities."""
+    """One paragraph (and one pair) at a time through ``model.network``; returns type probabilities.
+
+    For a packed model (``stance_encoding="packed"``) the plain loop runs what that model computes, one row per
+    paragraph holding the paragraph and its targets, so the ratio compares like with like.
+    """
     tokenizer, network, max_length = model.tokenizer, model.network, model.config.max_length
     network.eval()
     out = []
     with torch.no_grad():
         for text in texts:
+            if model.config.stance_encoding == "packed":
+                row = pad_packed([packed_row(tokenizer, text, targets, max_length)], tokenizer.pad_token_id or 0)
+                output = network(**row, all_blocks=True)
+                output["stance_logits"].softmax(-1)
+                out.append(torch.sigmoid(output["type_logits"])[0].tolist())
+                continue
             encoded = tokenizer(text, truncation=True, max_length=max_length, return_tensors="pt")
             out.append(torch.sigmoid(network(**encoded)["type_logits"])[0].tolist())
             for target in targets:
@@ -78,7 +90,8 @@ def main() -> None:
         "model": args.model,
         "paragraphs": args.paragraphs,
         "targets": targets,
-        "encoder_passes_per_paragraph": 1 + len(targets),
+        "stance_encoding": model.config.stance_encoding,
+        "encoder_rows_per_paragraph": 1 if model.config.stance_encoding == "packed" else 1 + len(targets),
         "threads": threads,
         "machine_at_start": started,
         "load_1min_at_end": machine()["load_1min"],

@@ -3,7 +3,8 @@
 For the fine-tuned classifier (anything with ``.network``, ``.tokenizer`` and ``.config.max_length``) every
 input of every group is tokenised once, sorted by token length and cut into batches bounded by rows and by
 padded tokens, so each batch is padded only to its own longest row; paragraphs and pairs share batches
-(the network computes both heads on every row). It runs under ``torch.inference_mode``, optionally on an
+(the network computes both heads on every row); a packed model (``stance_encoding="packed"``) gets one row
+per distinct paragraph holding all its targets instead. It runs under ``torch.inference_mode``, optionally on an
 int8 copy of the network (see ``stancewire.models.quantize``): when asked, or by default when the model's
 config says its int8 copy keeps accuracy (``int8_default``, decided at training time). Other labellers with
 ``type_probabilities`` / ``stance_probabilities`` get one call per head for all groups; anything else is
@@ -21,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from stancewire.models.batching import length_batches
 from stancewire.models.labeler_base import build_predictions, check_targets, check_texts
+from stancewire.models.packed_inputs import group_pairs
 from stancewire.models.predictions import ParagraphPrediction
 
 Group = tuple[Sequence[str], Sequence[str]]
@@ -247,6 +250,8 @@ class LabelEngine:
         """Type probabilities of ``texts`` and stance probabilities of ``pairs`` in length-sorted batches."""
         import torch
 
+        if getattr(self.labeler.config, "stance_encoding", "pair") == "packed":
+            return self._encode_packed(texts, pairs)
         tokenizer, network = self.labeler.tokenizer, self.labeler.network
         max_length = int(self.labeler.config.max_length)
         rows = _tokenize(tokenizer, texts, pairs, max_length)
@@ -271,6 +276,21 @@ class LabelEngine:
                     logits = output["stance_logits"][torch.from_numpy(~is_type)]
                     stance_out[index[~is_type] - len(texts)] = torch.softmax(logits.float(), dim=-1).numpy()
         return type_out, stance_out
+
+    def _encode_packed(self, texts: list[str], pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        """``_encode`` for packed models: one row per paragraph holds it and all its targets."""
+        grouped, targets, where = group_pairs(pairs)
+        row_of = {text: i for i, text in enumerate(grouped)}
+        extra = [t for t in dict.fromkeys(texts) if t not in row_of]
+        grouped, targets = grouped + extra, targets + [[] for _ in extra]
+        row_of.update({text: len(row_of) + i for i, text in enumerate(extra)})
+        type_probs, stance_probs = self.labeler.packed_probabilities(
+            grouped, targets, self.settings.batch_size, self.settings.max_batch_tokens
+        )
+        stance_out = np.zeros((len(pairs), len(self.taxonomy.stances)), dtype=np.float32)
+        for row, (text_index, target_index) in enumerate(where):
+            stance_out[row] = stance_probs[text_index][target_index]
+        return type_probs[[row_of[t] for t in texts]], stance_out
 
     # ---------------------------------------------------------------------------------------------- cache
     def _remember(self, groups: list[tuple[list[str], list[str]]], results: list[list[ParagraphPrediction]]) -> None:
@@ -333,24 +353,3 @@ def _pad(rows: list[tuple], pad_id: int) -> dict[str, Any]:
     if rows[0][1] is not None:
         inputs["token_type_ids"] = types
     return inputs
-
-
-def length_batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length: at most ``batch_size`` rows and ``max_batch_tokens``
-    padded tokens each (a single longer row still gets its own batch).
-
-    Example:
-        >>> length_batches([5, 1, 9, 2], batch_size=2, max_batch_tokens=100)
-        [[1, 3], [0, 2]]
-        >>> length_batches([5, 1, 9, 2], batch_size=4, max_batch_tokens=10)
-        [[1, 3, 0], [2]]
-    """
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        if current and (len(current) >= batch_size or lengths[i] * (len(current) + 1) > max_batch_tokens):
-            batches.append(current)
-            current = []
-        current.append(i)
-    return batches + ([current] if current else [])

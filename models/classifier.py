@@ -18,10 +18,13 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig, PreTrainedTokenizerBase
 
+from stancewire.models.batching import length_batches
 from stancewire.models.classifier_config import ClassifierConfig
 from stancewire.models.classifier_network import ClassifierNetwork
 from stancewire.models.hub import resolve_encoder
-from stancewire.models.labeler_base import ProbabilisticLabeler
+from stancewire.models.labeler_base import ProbabilisticLabeler, build_predictions, check_targets, check_texts
+from stancewire.models.packed_inputs import group_pairs, packed_row, pad_packed
+from stancewire.models.predictions import ParagraphPrediction
 from stancewire.models.registry import register_kind
 from stancewire.models.saved_config import read_config, write_config
 from stancewire.models.taxonomy import Taxonomy
@@ -110,17 +113,77 @@ class ParagraphClassifier(ProbabilisticLabeler):
             stance_class_weight=stance_class_weight,
             stance_pooling=config.stance_pooling,
             sep_token_id=tokenizer.sep_token_id,
+            stance_encoding=config.stance_encoding,
         )
         return cls(config, network, tokenizer, encoder_is_pretrained=encoder_config is None)
 
     # ---------------------------------------------------------------------------------------- inference
+    def predict(
+        self, paragraphs: str | Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 32
+    ) -> ParagraphPrediction | list[ParagraphPrediction]:
+        """Label paragraphs (see :meth:`ProbabilisticLabeler.predict`); a packed model reads each paragraph once."""
+        if self.config.stance_encoding != "packed":
+            return super().predict(paragraphs, targets=targets, batch_size=batch_size)
+        single = isinstance(paragraphs, str)
+        texts = check_texts([paragraphs] if single else list(paragraphs))
+        targets = check_targets(targets)
+        type_probs, stances = self.packed_probabilities(texts, [targets] * len(texts), batch_size)
+        width = len(self.taxonomy.stances)
+        stance_probs = np.concatenate(stances) if targets and texts else np.zeros((0, width))
+        results = build_predictions(texts, targets, type_probs, stance_probs, self.taxonomy, self.thresholds)
+        return results[0] if single else results
+
     def type_probabilities(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Sigmoid probability of every type label, shape ``(len(texts), num_types)``."""
+        if self.config.stance_encoding == "packed":
+            return self.packed_probabilities(list(texts), [[] for _ in texts], batch_size)[0]
         return self._run([(t, None) for t in texts], "type_logits", batch_size, torch.sigmoid)
 
     def stance_probabilities(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32) -> np.ndarray:
         """Softmax over favor/against/none for each ``(target, paragraph)`` pair, shape ``(len(pairs), 3)``."""
-        return self._run(list(pairs), "stance_logits", batch_size, lambda x: torch.softmax(x, dim=-1))
+        if self.config.stance_encoding != "packed":
+            return self._run(list(pairs), "stance_logits", batch_size, lambda x: torch.softmax(x, dim=-1))
+        texts, targets, where = group_pairs(pairs)
+        stances = self.packed_probabilities(texts, targets, batch_size)[1]
+        out = np.zeros((len(pairs), len(self.taxonomy.stances)), dtype=np.float32)
+        for row, (text_index, target_index) in enumerate(where):
+            out[row] = stances[text_index][target_index]
+        return out
+
+    def packed_probabilities(
+        self,
+        texts: Sequence[str],
+        targets: Sequence[Sequence[str]],
+        batch_size: int = 32,
+        max_batch_tokens: int | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Types of every text and stance toward each of its own targets, one packed row per text.
+
+        Only for ``stance_encoding="packed"`` models (see :mod:`~stancewire.models.packed_inputs`).
+
+        Returns:
+            Type probabilities ``(len(texts), num_types)`` and, per text, stance probabilities
+            ``(len(targets[i]), num_stances)``.
+        """
+        if self.config.stance_encoding != "packed":
+            raise ValueError(f"{self.name!r} encodes stance pairs one by one; packed_probabilities needs 'packed'.")
+        if len(texts) != len(targets):
+            raise ValueError(f"one target list per text: got {len(texts)} texts and {len(targets)} target lists.")
+        rows = [packed_row(self.tokenizer, t, tg, self.config.max_length) for t, tg in zip(texts, targets)]
+        width = len(self.taxonomy.stances)
+        type_out = np.zeros((len(texts), len(self.taxonomy.type_names)), dtype=np.float32)
+        stance_out = [np.zeros((len(tg), width), dtype=np.float32) for tg in targets]
+        lengths = [len(r["input_ids"]) for r in rows]
+        self.network.eval()
+        with torch.inference_mode():
+            for batch in length_batches(lengths, batch_size, max_batch_tokens or batch_size * max(lengths, default=1)):
+                inputs = pad_packed([rows[i] for i in batch], self.tokenizer.pad_token_id or 0)
+                output = self.network(**inputs, all_blocks=True)
+                type_out[batch] = torch.sigmoid(output["type_logits"].float()).numpy()
+                stances = torch.softmax(output["stance_logits"].float(), dim=-1).numpy()
+                for row, i in enumerate(batch):
+                    stance_out[i][:] = stances[row, : len(targets[i])]
+        return type_out, stance_out
 
     def _run(self, inputs: list[tuple[str, str | None]], head: str, batch_size: int, activation) -> np.ndarray:
         width = len(self.taxonomy.type_names) if head == "type_logits" else len(self.taxonomy.stances)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from stancewire.models.classifier_network import STANCE_POOLING_MODES
+from stancewire.models.classifier_network import STANCE_ENCODINGS, STANCE_POOLING_MODES
 from stancewire.models.lora_settings import LoraSettings
 from stancewire.models.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
@@ -40,6 +40,10 @@ class ClassifierConfig:
         stance_pooling: What the stance head reads: ``"target"`` (the whole-input mean and the mean over the
             target segment; see :mod:`~stancewire.models.classifier_network`) or ``"mean"`` (the whole-input
             mean only, as models saved before this option did).
+        stance_encoding: ``"pair"`` (one encoder row per (target, paragraph) pair) or ``"packed"`` (a paragraph
+            and all its targets in one row with block attention, see :mod:`~stancewire.models.packed_inputs`:
+            the paragraph is encoded once whatever the number of targets). Models saved before this option
+            are ``"pair"``.
 
     Example:
         >>> cfg = ClassifierConfig(base_model="minilm", finetune="full")
@@ -59,6 +63,7 @@ class ClassifierConfig:
     int8_default: bool = False
     head_dropout: float = 0.1
     stance_pooling: str = "target"
+    stance_encoding: str = "pair"
 
     def __post_init__(self) -> None:
         if self.finetune not in FINETUNE_MODES:
@@ -69,6 +74,12 @@ class ClassifierConfig:
             raise ValueError(
                 f"stance_pooling must be one of {list(STANCE_POOLING_MODES)}; got {self.stance_pooling!r}."
             )
+        if self.stance_encoding not in STANCE_ENCODINGS:
+            raise ValueError(
+                f"stance_encoding must be one of {list(STANCE_ENCODINGS)}; got {self.stance_encoding!r}."
+            )
+        if self.stance_encoding == "packed" and self.stance_pooling != "target":
+            raise ValueError("stance_encoding='packed' needs stance_pooling='target'.")
         if not 8 <= self.max_length <= 8192:
             raise ValueError(f"max_length must be between 8 and 8192 tokens; got {self.max_length}.")
         for name, thresholds in (("thresholds", self.thresholds), ("int8_thresholds", self.int8_thresholds)):
@@ -99,6 +110,7 @@ class ClassifierConfig:
             "int8_default": self.int8_default,
             "head_dropout": self.head_dropout,
             "stance_pooling": self.stance_pooling,
+            "stance_encoding": self.stance_encoding,
         }
 
     @classmethod
@@ -117,6 +129,7 @@ class ClassifierConfig:
             int8_default=_flag("int8_default", data.get("int8_default", False)),
             head_dropout=float(data.get("head_dropout", 0.1)),
             stance_pooling=data.get("stance_pooling", "mean"),  # saved before the option: the original head
+            stance_encoding=data.get("stance_encoding", "pair"),
         )
 
 

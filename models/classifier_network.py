@@ -10,6 +10,11 @@ paragraph, so two targets of one paragraph get nearly the same vector. With ``st
 stance head reads the whole-input mean *and* the mean over the target segment (up to and including the first
 separator token); in a cross-encoder those target tokens have attended to the paragraph, so their mean is a
 target-centred reading of it. ``"mean"`` is the original head (models saved before this option).
+
+**Stance encoding.** ``"pair"`` encodes each (target, paragraph) pair as its own row. ``"packed"`` puts the
+paragraph and all its targets in one row with block attention (see :mod:`~stancewire.models.packed_inputs`):
+rows then carry ``position_ids`` and ``segment_ids``, the type head reads the paragraph segment and the
+stance head reads, per target block, the paragraph's pooled state and the block's mean.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from stancewire.models.packed_inputs import block_attention, segment_means
+
 TYPE_TASK = 0
 STANCE_TASK = 1
 STANCE_POOLING_MODES = ("mean", "target")
+STANCE_ENCODINGS = ("pair", "packed")
 
 
 class ClassifierNetwork(nn.Module):
@@ -36,6 +44,8 @@ class ClassifierNetwork(nn.Module):
         stance_class_weight: Optional per-class weight for the stance loss.
         stance_pooling: ``"target"`` (whole mean + target-segment mean) or ``"mean"`` (whole mean only).
         sep_token_id: The tokenizer's separator id, which ends the target segment (needed for ``"target"``).
+        stance_encoding: ``"pair"`` (a row per pair) or ``"packed"`` (a paragraph and its targets in one row;
+            needs ``stance_pooling="target"``).
 
     Example:
         >>> from transformers import BertConfig, BertModel
@@ -58,15 +68,23 @@ class ClassifierNetwork(nn.Module):
         stance_class_weight: torch.Tensor | None = None,
         stance_pooling: str = "mean",
         sep_token_id: int | None = None,
+        stance_encoding: str = "pair",
     ) -> None:
         super().__init__()
         if stance_pooling not in STANCE_POOLING_MODES:
             raise ValueError(f"stance_pooling must be one of {list(STANCE_POOLING_MODES)}; got {stance_pooling!r}.")
+        if stance_encoding not in STANCE_ENCODINGS:
+            raise ValueError(f"stance_encoding must be one of {list(STANCE_ENCODINGS)}; got {stance_encoding!r}.")
         if stance_pooling == "target" and sep_token_id is None:
             raise ValueError("stance_pooling='target' needs the tokenizer's sep_token_id.")
+        if stance_encoding == "packed" and stance_pooling != "target":
+            raise ValueError("stance_encoding='packed' needs stance_pooling='target'.")
         self.encoder = encoder
         self.pooling = pooling
         self.stance_pooling = stance_pooling
+        self.stance_encoding = stance_encoding
+        self.position_offset = _position_offset(encoder)
+        self.uses_token_types = getattr(getattr(encoder, "config", None), "type_vocab_size", 0) >= 2
         self.sep_token_id = sep_token_id
         self.dropout = nn.Dropout(head_dropout)
         self.type_head = nn.Linear(hidden_size, num_types)
@@ -90,6 +108,40 @@ class ClassifierNetwork(nn.Module):
         segment = (positions <= first_sep.unsqueeze(1)) & attention_mask.bool()
         return pooled, torch.cat([pooled, _masked_mean(hidden, segment)], dim=-1)
 
+    def packed_features(
+        self, input_ids, attention_mask, token_type_ids, position_ids, segment_ids
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Packed rows: the type head's input ``(batch, hidden)`` and the stance head's input per target block
+        ``(batch, blocks, 2 * hidden)`` (a block a row does not have gets a meaningless row)."""
+        embeddings = self.encoder.get_input_embeddings()
+        kwargs = {
+            "input_ids": input_ids,
+            "attention_mask": block_attention(segment_ids, embeddings.weight.dtype),
+            "position_ids": position_ids + self.position_offset,
+        }
+        if token_type_ids is not None and self.uses_token_types:
+            kwargs["token_type_ids"] = token_type_ids
+        hidden = self.encoder(**kwargs).last_hidden_state
+        blocks = max(int(segment_ids.max()), 1)
+        paragraph, targets = segment_means(hidden, segment_ids, blocks)
+        if self.pooling == "cls":
+            paragraph = hidden[:, 0]
+        return paragraph, torch.cat([paragraph[:, None].expand_as(targets), targets], dim=-1)
+
+    def head_inputs(
+        self, input_ids, attention_mask, token_type_ids=None, position_ids=None, segment_ids=None, all_blocks=False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """What the two heads read, for pair rows or packed rows (``segment_ids`` given: the first target block's
+        stance input, or every block's with ``all_blocks``)."""
+        if segment_ids is None:
+            return self.features(input_ids, attention_mask, token_type_ids)
+        if position_ids is None:
+            raise ValueError("packed rows need position_ids as well as segment_ids.")
+        type_input, stance_input = self.packed_features(
+            input_ids, attention_mask, token_type_ids, position_ids, segment_ids
+        )
+        return type_input, stance_input if all_blocks else stance_input[:, 0]
+
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -99,9 +151,18 @@ class ClassifierNetwork(nn.Module):
         type_labels: torch.Tensor | None = None,
         stance_labels: torch.Tensor | None = None,
         sample_weight: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        segment_ids: torch.Tensor | None = None,
+        all_blocks: bool = False,
     ) -> dict[str, torch.Tensor]:
-        """Logits for both heads on every row; the loss only counts each row for its own task."""
-        type_input, stance_input = self.features(input_ids, attention_mask, token_type_ids)
+        """Logits for both heads on every row; the loss only counts each row for its own task.
+
+        Packed rows (``segment_ids`` given) give the stance logits of their first target block, or with
+        ``all_blocks`` those of every block, shape ``(batch, blocks, stances)``.
+        """
+        type_input, stance_input = self.head_inputs(
+            input_ids, attention_mask, token_type_ids, position_ids, segment_ids, all_blocks
+        )
         output = {
             "type_logits": self.type_head(self.dropout(type_input)),
             "stance_logits": self.stance_head(self.dropout(stance_input)),
@@ -129,6 +190,14 @@ class ClassifierNetwork(nn.Module):
             )
             loss = loss + (ce * weight[is_stance]).sum() / weight[is_stance].sum()
         return loss
+
+
+def _position_offset(encoder: nn.Module) -> int:
+    """Where an encoder's positions start: RoBERTa-style embeddings (with ``padding_idx``) count from it + 1."""
+    for name, module in encoder.named_modules():
+        if name.rsplit(".", 1)[-1] == "embeddings" and isinstance(getattr(module, "padding_idx", None), int):
+            return module.padding_idx + 1
+    return 0
 
 
 def _masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

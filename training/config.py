@@ -11,6 +11,7 @@ from stancewire.models.lora_settings import check_lora_layers
 
 CLASS_WEIGHTING = ("balanced", "sqrt", "none")
 MODEL_KINDS = ("paragraph-classifier", "tfidf-logreg", "embed-logreg", "ensemble")
+STANCE_ENCODINGS = ("pair", "packed")  # models.classifier_network's, repeated here so this module needs no torch
 
 
 @dataclass
@@ -34,6 +35,8 @@ class TrainingConfig:
         lora_layers: Encoder layers (0 = lowest) that get LoRA adapters; None (the default) means every layer.
             Adapting only the upper layers saves the backward pass through the lower ones.
         max_length: Tokens per input.
+        stance_encoding: ``"pair"`` (a (target, paragraph) row per target) or ``"packed"`` (the paragraph once with
+            a short block per target, block attention; see :mod:`~stancewire.models.packed_inputs`).
         seed: Seed for initialisation and data order; the same seed gives the same model.
         class_weighting: ``"balanced"`` (positive weight neg/pos per type, inverse frequency per stance
             class), ``"sqrt"`` (square roots of those) or ``"none"``.
@@ -78,6 +81,7 @@ class TrainingConfig:
     lora_dropout: float = 0.1
     lora_layers: list[int] | None = None
     max_length: int = 160
+    stance_encoding: str = "pair"
     seed: int = 13
     class_weighting: str = "sqrt"
     patience: int = 2
@@ -104,6 +108,8 @@ class TrainingConfig:
         if self.class_weighting not in CLASS_WEIGHTING:
             raise ValueError(f"class_weighting must be one of {list(CLASS_WEIGHTING)}; got {self.class_weighting!r}.")
         check_lora_layers(self.lora_layers, "lora_layers")
+        if self.stance_encoding not in STANCE_ENCODINGS:
+            raise ValueError(f"stance_encoding must be one of {list(STANCE_ENCODINGS)}; got {self.stance_encoding!r}.")
         if self.int8_tolerance is not None and self.int8_tolerance < 0:
             raise ValueError(f"int8_tolerance must be >= 0 points (or null: never); got {self.int8_tolerance}.")
         if not 0 <= self.absent_none_keep <= 1:

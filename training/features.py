@@ -1,7 +1,8 @@
 """Tokenised training tables for the two-task classifier, and the collator that pads them.
 
 Each paragraph gives one *type row* (``task=0``: the paragraph alone, multi-hot type labels) and one
-*stance row* per labelled target (``task=1``: the pair (target, paragraph), a stance class index).
+*stance row* per labelled target (``task=1``: the pair (target, paragraph), a stance class index; for
+packed models the paragraph followed by that one target's block).
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from datasets import Dataset
 from transformers import PreTrainedTokenizerBase
 
 from stancewire.models.classifier_network import STANCE_TASK, TYPE_TASK
+from stancewire.models.packed_inputs import PADDING_SEGMENT, packed_row
 from stancewire.models.schema import Article
 from stancewire.models.taxonomy import Taxonomy
 
 IGNORE_INDEX = -100
+TOKEN_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", "segment_ids")
+LABEL_COLUMNS = ("task", "type_labels", "stance_labels", "sample_weight")
 
 
 def mentions(target: str, text: str) -> bool:
@@ -75,12 +79,18 @@ def task_rows(
     return rows
 
 
-def tokenize_rows(rows: list[dict[str, Any]], tokenizer: PreTrainedTokenizerBase, max_length: int) -> Dataset:
-    """Tokenise rows (no padding; the collator pads per batch) into a ``datasets.Dataset``."""
-    columns: dict[str, list] = {
-        k: [] for k in ("input_ids", "attention_mask", "token_type_ids", "task", "type_labels", "stance_labels")
-    }
-    columns["sample_weight"], columns["length"] = [], []
+def tokenize_rows(
+    rows: list[dict[str, Any]], tokenizer: PreTrainedTokenizerBase, max_length: int, packed: bool = False
+) -> Dataset:
+    """Tokenise rows (no padding; the collator pads per batch) into a ``datasets.Dataset``.
+
+    With ``packed`` a stance row is the paragraph followed by its target's block and a type row the paragraph
+    alone, both with ``position_ids`` and ``segment_ids`` (see :mod:`~stancewire.models.packed_inputs`).
+    """
+    if packed:
+        return _packed_table(rows, tokenizer, max_length)
+    columns: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "token_type_ids", *LABEL_COLUMNS)}
+    columns["length"] = []
     singles = [r for r in rows if r["second"] is None]
     pairs = [r for r in rows if r["second"] is not None]
     encoded_singles = (
@@ -102,8 +112,22 @@ def tokenize_rows(rows: list[dict[str, Any]], tokenizer: PreTrainedTokenizerBase
                 encoded["token_type_ids"][i] if "token_type_ids" in encoded else [0] * len(ids)
             )
             columns["length"].append(len(ids))
-            for key in ("task", "type_labels", "stance_labels", "sample_weight"):
+            for key in LABEL_COLUMNS:
                 columns[key].append(row[key])
+    return Dataset.from_dict(columns)
+
+
+def _packed_table(rows: list[dict[str, Any]], tokenizer: PreTrainedTokenizerBase, max_length: int) -> Dataset:
+    columns: dict[str, list] = {k: [] for k in (*TOKEN_COLUMNS, *LABEL_COLUMNS, "length")}
+    for row in rows:
+        paragraph, targets = (row["first"], []) if row["second"] is None else (row["second"], [row["first"]])
+        packed = packed_row(tokenizer, paragraph, targets, max_length)
+        for key, value in packed.items():
+            columns[key].append(value)
+        columns["attention_mask"].append([1] * len(packed["input_ids"]))
+        columns["length"].append(len(packed["input_ids"]))
+        for key in LABEL_COLUMNS:
+            columns[key].append(row[key])
     return Dataset.from_dict(columns)
 
 
@@ -116,17 +140,24 @@ class TaskCollator:
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         """Collate a list of tokenised rows into a batch of tensors."""
         width = max(len(f["input_ids"]) for f in features)
-        pad_id = self.tokenizer.pad_token_id or 0
-
-        def padded(key: str, value: int) -> torch.Tensor:
-            return torch.tensor([f[key] + [value] * (width - len(f[key])) for f in features], dtype=torch.long)
-
-        return {
-            "input_ids": padded("input_ids", pad_id),
-            "attention_mask": padded("attention_mask", 0),
-            "token_type_ids": padded("token_type_ids", 0),
-            "task": torch.tensor([f["task"] for f in features], dtype=torch.long),
-            "type_labels": torch.tensor([f["type_labels"] for f in features], dtype=torch.float),
-            "stance_labels": torch.tensor([f["stance_labels"] for f in features], dtype=torch.long),
-            "sample_weight": torch.tensor([f["sample_weight"] for f in features], dtype=torch.float),
+        pad = {
+            "input_ids": self.tokenizer.pad_token_id or 0,
+            "attention_mask": 0,
+            "token_type_ids": 0,
+            "position_ids": 0,
+            "segment_ids": PADDING_SEGMENT,
         }
+        batch = {
+            key: torch.tensor([f[key] + [value] * (width - len(f[key])) for f in features], dtype=torch.long)
+            for key, value in pad.items()
+            if key in features[0]
+        }
+        batch.update(
+            {
+                "task": torch.tensor([f["task"] for f in features], dtype=torch.long),
+                "type_labels": torch.tensor([f["type_labels"] for f in features], dtype=torch.float),
+                "stance_labels": torch.tensor([f["stance_labels"] for f in features], dtype=torch.long),
+                "sample_weight": torch.tensor([f["sample_weight"] for f in features], dtype=torch.float),
+            }
+        )
+        return batch

@@ -86,14 +86,15 @@ def train_classifier(
         type_pos_weight=pos_weight,
         stance_class_weight=class_weight,
     )
-    keep, seed = config.absent_none_keep, config.seed
+    keep, seed, packed = config.absent_none_keep, config.seed, config.stance_encoding == "packed"
     train_set = tokenize_rows(
         task_rows(data.train, taxonomy, absent_none_keep=keep, seed=seed)
         + task_rows(data.silver, taxonomy, config.silver_weight, absent_none_keep=keep, seed=seed),
         model.tokenizer,
         config.max_length,
+        packed=packed,
     )
-    dev_set = tokenize_rows(task_rows(data.dev, taxonomy), model.tokenizer, config.max_length)
+    dev_set = tokenize_rows(task_rows(data.dev, taxonomy), model.tokenizer, config.max_length, packed=packed)
     if config.warm_start:
         warm_start_heads(model, train_set)
     epochs_run = fit(model, train_set, dev_set, config, progress)
@@ -164,6 +165,7 @@ def classifier_config(config: TrainingConfig, taxonomy: Taxonomy) -> ClassifierC
         taxonomy=taxonomy,
         max_length=config.max_length,
         finetune="full" if config.full else "lora",
+        stance_encoding=config.stance_encoding,
         lora=LoraSettings(
             r=config.lora_r,
             alpha=config.lora_alpha,

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from stancewire.models.classifier import ParagraphClassifier
 from stancewire.models.classifier_network import TYPE_TASK
-from stancewire.training.features import TaskCollator
+from stancewire.training.features import TOKEN_COLUMNS, TaskCollator
 
 NEVER_LOGIT = -8.0  # bias for a label with no positive example: predicted almost never
 
@@ -36,8 +36,8 @@ def pooled_features(model: ParagraphClassifier, rows: Dataset, batch_size: int =
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
             batch = collate([rows[int(i)] for i in index])
-            type_input, stance_input = network.features(
-                batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
+            type_input, stance_input = network.head_inputs(
+                **{k: v for k, v in batch.items() if k in TOKEN_COLUMNS}
             )
             for row, i in enumerate(index):
                 vector = type_input[row] if task[i] == TYPE_TASK else stance_input[row]

@@ -137,3 +137,37 @@ def test_bad_lora_layers_are_named():
     for bad in ([], [-1], ["top"]):
         with pytest.raises(ValueError, match="lora_layers must be a non-empty list of layer indices"):
             TrainingConfig(train="a", dev="b", output_dir="c", lora_layers=bad)
+
+
+def test_a_packed_model_trains_saves_and_reloads_with_the_same_predictions(
+    tmp_path, jsonl, make_article, tiny_pretrained
+):
+    result = train_classifier(config(tmp_path, jsonl, make_article, tiny_pretrained, stance_encoding="packed"))
+    loaded = ParagraphClassifier.from_pretrained(result.output_dir)
+    assert loaded.config.stance_encoding == "packed"
+    texts, targets = [p[0] for p in PARAGRAPHS], ["ceasefire", "the army"]
+    for before, after in zip(result.model.predict(texts, targets=targets), loaded.predict(texts, targets=targets)):
+        assert before.types == after.types and before.stance == after.stance
+        assert before.stance_scores["the army"]["favor"] == pytest.approx(after.stance_scores["the army"]["favor"])
+    assert "stance_encoding: packed" in (result.output_dir / "README.md").read_text()
+
+
+def test_packed_training_rows_hold_the_paragraph_and_one_target_block():
+    from stancewire.models.taxonomy import DEFAULT_TAXONOMY
+    from stancewire.training.features import TaskCollator, tokenize_rows
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+    rows = [
+        {"task": 0, "first": "Talks resumed.", "second": None, "type_labels": [0.0] * 9, "stance_labels": -100},
+        {"task": 1, "first": "UN", "second": "Talks resumed.", "type_labels": [0.0] * 9, "stance_labels": 0},
+    ]
+    for row in rows:
+        row["sample_weight"] = 1.0
+    table = tokenize_rows(rows, tokenizer, 32, packed=True)
+    batch = TaskCollator(tokenizer)([table[0], table[1]])
+    assert set(batch) >= {"position_ids", "segment_ids", "attention_mask"} and len(DEFAULT_TAXONOMY.type_names) == 9
+    paragraph = len(table[0]["input_ids"])
+    assert batch["segment_ids"][0].tolist() == [0] * paragraph + [-1] * (batch["segment_ids"].shape[1] - paragraph)
+    assert batch["segment_ids"][1].tolist()[paragraph:] == [1] * (len(table[1]["input_ids"]) - paragraph)
+    assert table[1]["input_ids"][:paragraph] == table[0]["input_ids"]
+    assert batch["attention_mask"].sum(1).tolist() == [paragraph, len(table[1]["input_ids"])]
