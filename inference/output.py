@@ -95,6 +95,7 @@ class Journal:
     def __init__(self, path: Path, resume: bool = False, overwrite: bool = False) -> None:
         self.path = Path(path)
         self.keys: set[Key] = set()
+        self.models: set[str] = set()  # the labellers named by the records already there (resume)
         self.current: dict[str, str] = {}
         self.repaired_bytes = 0
         if self.path.exists() and not (resume or overwrite):
@@ -104,7 +105,9 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if resume and self.path.exists():
             self.repaired_bytes = _drop_partial_tail(self.path)
-            self.keys = {record_key(r) for r in read_records(self.path)}
+            records = list(read_records(self.path))
+            self.keys = {record_key(r) for r in records}
+            self.models = {str(r["model"]) for r in records if "model" in r}
             self._handle = self.path.open("a", encoding="utf-8")
         else:
             self._handle = self.path.open("w", encoding="utf-8")

@@ -107,6 +107,22 @@ def test_resume_skips_done_articles_and_never_duplicates(analyzer, tmp_path):
     assert a01["content_hash"] != old_a01[0]["content_hash"] and "Kharkiv" in a01["paragraphs"][0]["text"]
 
 
+def test_resume_with_another_model_or_precision_is_refused_and_nothing_is_lost(analyzer, tiny_classifier, tmp_path):
+    root = tmp_path / "news"
+    _folder(root)
+    out = tmp_path / "results.jsonl"
+    label_folder(root, out, analyzer)
+    before = out.read_bytes()
+    tiny_classifier.calibrate_int8(PARAGRAPHS)
+    int8 = Analyzer.load(tiny_classifier, summarizer="lead", num_threads=None, quantize=True)
+    assert int8.model_name != analyzer.model_name
+    with pytest.raises(ValueError, match=re.escape(f"holds records labelled by {analyzer.model_name!r}")):
+        label_folder(root, out, int8, BatchSettings(resume=True))
+    assert out.read_bytes() == before
+    label_folder(root, out, int8, BatchSettings(overwrite=True))
+    assert {r["model"] for r in read_records(out)} == {int8.model_name}
+
+
 def test_summaries_in_a_worker_pool_and_table_formats(analyzer, tmp_path):
     root = tmp_path / "news"
     articles = _folder(root)
