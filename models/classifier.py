@@ -20,10 +20,10 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig,
 
 from stancewire.models.batching import length_batches
 from stancewire.models.classifier_config import ClassifierConfig
-from stancewire.models.classifier_network import ClassifierNetwork
+from stancewire.models.classifier_network import ClassifierNetwork, position_offset
 from stancewire.models.hub import resolve_encoder
 from stancewire.models.labeler_base import ProbabilisticLabeler, build_predictions, check_targets, check_texts
-from stancewire.models.packed_inputs import group_pairs, packed_row, pad_packed
+from stancewire.models.packed_inputs import TARGET_TOKENS, group_pairs, packed_row, pad_packed
 from stancewire.models.predictions import ParagraphPrediction
 from stancewire.models.registry import register_kind
 from stancewire.models.saved_config import read_config, write_config
@@ -100,6 +100,8 @@ class ParagraphClassifier(ProbabilisticLabeler):
             encoder = AutoModel.from_pretrained(source)
         else:
             encoder = AutoModel.from_config(encoder_config)
+        if config.stance_encoding == "packed":
+            _check_packed_positions(encoder, config.max_length)
         if config.finetune == "lora":
             encoder = _wrap_lora(encoder, config)
         network = ClassifierNetwork(
@@ -357,6 +359,17 @@ def _load_adapter(encoder: torch.nn.Module, state: dict[str, torch.Tensor]) -> N
     unexpected = getattr(result, "unexpected_keys", [])
     if unexpected:
         raise ValueError(f"adapter.safetensors has weights the encoder lacks: {unexpected[:5]}.")
+
+
+def _check_packed_positions(encoder: torch.nn.Module, max_length: int) -> None:
+    """Packed rows reach position ``max_length + TARGET_TOKENS - 1``; the encoder must have embeddings for it."""
+    limit = getattr(encoder.config, "max_position_embeddings", None)
+    room = limit - TARGET_TOKENS - position_offset(encoder) if isinstance(limit, int) else max_length
+    if max_length > room:
+        raise ValueError(
+            f"stance_encoding='packed' appends up to {TARGET_TOKENS} target tokens after max_length={max_length}, "
+            f"beyond the encoder's {limit} positions; use max_length <= {room}."
+        )
 
 
 def _is_peft(module: torch.nn.Module) -> bool:

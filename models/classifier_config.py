@@ -75,9 +75,7 @@ class ClassifierConfig:
                 f"stance_pooling must be one of {list(STANCE_POOLING_MODES)}; got {self.stance_pooling!r}."
             )
         if self.stance_encoding not in STANCE_ENCODINGS:
-            raise ValueError(
-                f"stance_encoding must be one of {list(STANCE_ENCODINGS)}; got {self.stance_encoding!r}."
-            )
+            raise ValueError(f"stance_encoding must be one of {list(STANCE_ENCODINGS)}; got {self.stance_encoding!r}.")
         if self.stance_encoding == "packed" and self.stance_pooling != "target":
             raise ValueError("stance_encoding='packed' needs stance_pooling='target'.")
         if not 8 <= self.max_length <= 8192:

@@ -83,7 +83,7 @@ class ClassifierNetwork(nn.Module):
         self.pooling = pooling
         self.stance_pooling = stance_pooling
         self.stance_encoding = stance_encoding
-        self.position_offset = _position_offset(encoder)
+        self.position_offset = position_offset(encoder)
         self.uses_token_types = getattr(getattr(encoder, "config", None), "type_vocab_size", 0) >= 2
         self.sep_token_id = sep_token_id
         self.dropout = nn.Dropout(head_dropout)
@@ -192,7 +192,7 @@ class ClassifierNetwork(nn.Module):
         return loss
 
 
-def _position_offset(encoder: nn.Module) -> int:
+def position_offset(encoder: nn.Module) -> int:
     """Where an encoder's positions start: RoBERTa-style embeddings (with ``padding_idx``) count from it + 1."""
     for name, module in encoder.named_modules():
         if name.rsplit(".", 1)[-1] == "embeddings" and isinstance(getattr(module, "padding_idx", None), int):

@@ -151,3 +151,12 @@ def test_packed_rows_need_position_ids(packed):
         packed.network(
             input_ids=ids, attention_mask=torch.ones_like(ids), segment_ids=torch.tensor([row["segment_ids"]])
         )
+
+
+def test_a_max_length_the_encoder_has_no_positions_for_is_refused(tiny_encoder_config):
+    limit = tiny_encoder_config.max_position_embeddings  # 256
+    with pytest.raises(ValueError, match=f"use max_length <= {limit - 16}"):
+        ParagraphClassifier.create(
+            ClassifierConfig(max_length=limit, stance_encoding="packed"), encoder_config=tiny_encoder_config
+        )
+    ParagraphClassifier.create(ClassifierConfig(max_length=limit), encoder_config=tiny_encoder_config)  # pair: fine
