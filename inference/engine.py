@@ -274,7 +274,8 @@ class LabelEngine:
                     )
                 if (~is_type).any():
                     logits = output["stance_logits"][torch.from_numpy(~is_type)]
-                    stance_out[index[~is_type] - len(texts)] = torch.softmax(logits.float(), dim=-1).numpy()
+                    shift = getattr(self.labeler, "shift_stance", lambda probabilities: probabilities)
+                    stance_out[index[~is_type] - len(texts)] = shift(torch.softmax(logits.float(), dim=-1).numpy())
         return type_out, stance_out
 
     def _encode_packed(self, texts: list[str], pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ from stancewire.models.packed_inputs import TARGET_TOKENS, group_pairs, packed_r
 from stancewire.models.predictions import ParagraphPrediction
 from stancewire.models.registry import register_kind
 from stancewire.models.saved_config import read_config, write_config
+from stancewire.models.stance_prior import shift_none
 from stancewire.models.taxonomy import Taxonomy
 
 KIND = "paragraph-classifier.v1"
@@ -144,7 +145,9 @@ class ParagraphClassifier(ProbabilisticLabeler):
     def stance_probabilities(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32) -> np.ndarray:
         """Softmax over favor/against/none for each ``(target, paragraph)`` pair, shape ``(len(pairs), 3)``."""
         if self.config.stance_encoding != "packed":
-            return self._run(list(pairs), "stance_logits", batch_size, lambda x: torch.softmax(x, dim=-1))
+            return self.shift_stance(
+                self._run(list(pairs), "stance_logits", batch_size, lambda x: torch.softmax(x, dim=-1))
+            )
         texts, targets, where = group_pairs(pairs)
         stances = self.packed_probabilities(texts, targets, batch_size)[1]
         out = np.zeros((len(pairs), len(self.taxonomy.stances)), dtype=np.float32)
@@ -184,8 +187,12 @@ class ParagraphClassifier(ProbabilisticLabeler):
                 type_out[batch] = torch.sigmoid(output["type_logits"].float()).numpy()
                 stances = torch.softmax(output["stance_logits"].float(), dim=-1).numpy()
                 for row, i in enumerate(batch):
-                    stance_out[i][:] = stances[row, : len(targets[i])]
+                    stance_out[i][:] = self.shift_stance(stances[row, : len(targets[i])])
         return type_out, stance_out
+
+    def shift_stance(self, probabilities: np.ndarray) -> np.ndarray:
+        """Softmax outputs of the stance head with the model's tuned ``none`` shift applied (``stance_prior``)."""
+        return shift_none(probabilities, self.config.stance_none_shift, self.taxonomy.stances.index("none"))
 
     def _run(self, inputs: list[tuple[str, str | None]], head: str, batch_size: int, activation) -> np.ndarray:
         width = len(self.taxonomy.type_names) if head == "type_logits" else len(self.taxonomy.stances)
@@ -316,8 +323,11 @@ class ParagraphClassifier(ProbabilisticLabeler):
 
         quantized = copy.copy(self)
         quantized.network = quantize_network(self._merged_network(), self.config.int8_ranges or None)
+        shift = self.config.int8_stance_none_shift
         quantized.config = dataclasses.replace(
-            self.config, thresholds=dict(self.config.int8_thresholds or self.config.thresholds)
+            self.config,
+            thresholds=dict(self.config.int8_thresholds or self.config.thresholds),
+            stance_none_shift=self.config.stance_none_shift if shift is None else shift,
         )
         quantized.is_quantized = True
         quantized.name = f"{self.name}@int8"  # what records and reports call it; load_labeler reads it back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,9 @@ class ClassifierConfig:
             and all its targets in one row with block attention, see :mod:`~stancewire.models.packed_inputs`:
             the paragraph is encoded once whatever the number of targets). Models saved before this option
             are ``"pair"``.
+        stance_none_shift: Log-factor on the ``none`` probability (see :mod:`~stancewire.models.stance_prior`),
+            tuned on dev after training; 0 for models saved before it existed.
+        int8_stance_none_shift: The same, tuned on dev for the int8 network; ``None``: use ``stance_none_shift``.
 
     Example:
         >>> cfg = ClassifierConfig(base_model="minilm", finetune="full")
@@ -64,6 +68,8 @@ class ClassifierConfig:
     head_dropout: float = 0.1
     stance_pooling: str = "target"
     stance_encoding: str = "pair"
+    stance_none_shift: float = 0.0
+    int8_stance_none_shift: float | None = None
 
     def __post_init__(self) -> None:
         if self.finetune not in FINETUNE_MODES:
@@ -78,6 +84,12 @@ class ClassifierConfig:
             raise ValueError(f"stance_encoding must be one of {list(STANCE_ENCODINGS)}; got {self.stance_encoding!r}.")
         if self.stance_encoding == "packed" and self.stance_pooling != "target":
             raise ValueError("stance_encoding='packed' needs stance_pooling='target'.")
+        for name in ("stance_none_shift", "int8_stance_none_shift"):
+            value = getattr(self, name)
+            if value is None and name.startswith("int8"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number (a log-factor on 'none'); got {value!r}.")
         if not 8 <= self.max_length <= 8192:
             raise ValueError(f"max_length must be between 8 and 8192 tokens; got {self.max_length}.")
         for name, thresholds in (("thresholds", self.thresholds), ("int8_thresholds", self.int8_thresholds)):
@@ -109,6 +121,8 @@ class ClassifierConfig:
             "head_dropout": self.head_dropout,
             "stance_pooling": self.stance_pooling,
             "stance_encoding": self.stance_encoding,
+            "stance_none_shift": self.stance_none_shift,
+            "int8_stance_none_shift": self.int8_stance_none_shift,
         }
 
     @classmethod
@@ -128,6 +142,8 @@ class ClassifierConfig:
             head_dropout=float(data.get("head_dropout", 0.1)),
             stance_pooling=data.get("stance_pooling", "mean"),  # saved before the option: the original head
             stance_encoding=data.get("stance_encoding", "pair"),
+            stance_none_shift=data.get("stance_none_shift", 0.0),
+            int8_stance_none_shift=data.get("int8_stance_none_shift"),
         )
 
 

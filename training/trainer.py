@@ -29,7 +29,7 @@ from stancewire.training.config import TrainingConfig
 from stancewire.training.features import TaskCollator, task_rows, tokenize_rows
 from stancewire.training.int8_choice import Int8Choice
 from stancewire.training.model_card import write_model_card
-from stancewire.training.thresholds import tune_thresholds
+from stancewire.training.thresholds import tune_none_shift, tune_thresholds
 from stancewire.training.warm_start import warm_start_heads
 
 CALIBRATION_TEXTS = 256  # paragraphs and pairs whose activations set the int8 input ranges
@@ -99,11 +99,14 @@ def train_classifier(
         warm_start_heads(model, train_set)
     epochs_run = fit(model, train_set, dev_set, config, progress)
     model.config.thresholds = tune_thresholds(model, data.dev)
+    model.config.stance_none_shift = tune_none_shift(model, data.dev)
     model.merge_adapter()
     model.calibrate_int8(*calibration_inputs(data.train, config.seed))
     int8 = model.quantized()
     model.config.int8_thresholds = tune_thresholds(int8, data.dev)
     int8.config.thresholds = dict(model.config.int8_thresholds)
+    model.config.int8_stance_none_shift = tune_none_shift(int8, data.dev)
+    int8.config.stance_none_shift = model.config.int8_stance_none_shift
     outcomes = {  # each precision predicts each split once; the int8 verdict pools the same predictions
         (split, suffix): predict_outcomes(labeller, articles)
         for suffix, labeller in (("", model), (", int8", int8))
@@ -127,7 +130,12 @@ def train_classifier(
     model.save_pretrained(output_dir)
     seconds = time.perf_counter() - started
     stats = data_statistics(data, taxonomy)
-    write_model_card(output_dir, config, metrics, seconds, epochs_run, stats, notes=[int8_choice.describe()])
+    shifts = (
+        f"Stance: the probability of `none` is multiplied by exp(shift) before the stance is chosen, the shift tuned "
+        f"on dev (training weights favor and against up): {model.config.stance_none_shift:+.2f}, int8 "
+        f"{model.config.int8_stance_none_shift:+.2f}."
+    )
+    write_model_card(output_dir, config, metrics, seconds, epochs_run, stats, notes=[int8_choice.describe(), shifts])
     return TrainResult(model, output_dir, metrics, seconds, epochs_run, stats)
 
 

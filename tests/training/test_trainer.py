@@ -73,6 +73,7 @@ def test_two_step_lora_run_saves_a_small_adapter_and_model_card(tmp_path, jsonl,
     assert loaded.config.int8_ranges  # calibrated on training paragraphs, saved
     assert "int8 by default: " in card and "dev + test paragraphs" in card
     assert loaded.config.int8_default == result.model.config.int8_default
+    assert loaded.config.int8_stance_none_shift is not None and "multiplied by exp(shift)" in card  # tuned on dev
 
 
 def test_same_seed_gives_the_same_model(tmp_path, jsonl, make_article, tiny_encoder_config):
