@@ -24,7 +24,7 @@ import numpy as np
 
 from stancewire.models.batching import length_batches
 from stancewire.models.labeler_base import build_predictions, check_targets, check_texts
-from stancewire.models.packed_inputs import group_pairs
+from stancewire.models.packed_inputs import group_pairs, ungroup_pairs
 from stancewire.models.predictions import ParagraphPrediction
 
 Group = tuple[Sequence[str], Sequence[str]]
@@ -288,9 +288,7 @@ class LabelEngine:
         type_probs, stance_probs = self.labeler.packed_probabilities(
             grouped, targets, self.settings.batch_size, self.settings.max_batch_tokens
         )
-        stance_out = np.zeros((len(pairs), len(self.taxonomy.stances)), dtype=np.float32)
-        for row, (text_index, target_index) in enumerate(where):
-            stance_out[row] = stance_probs[text_index][target_index]
+        stance_out = ungroup_pairs(stance_probs, where, len(self.taxonomy.stances))
         return type_probs[[row_of[t] for t in texts]], stance_out
 
     # ---------------------------------------------------------------------------------------------- cache

@@ -22,9 +22,8 @@ from stancewire.models.batching import length_batches
 from stancewire.models.classifier_config import ClassifierConfig
 from stancewire.models.classifier_network import ClassifierNetwork, position_offset
 from stancewire.models.hub import resolve_encoder
-from stancewire.models.labeler_base import ProbabilisticLabeler, build_predictions, check_targets, check_texts
-from stancewire.models.packed_inputs import TARGET_TOKENS, group_pairs, packed_row, pad_packed
-from stancewire.models.predictions import ParagraphPrediction
+from stancewire.models.labeler_base import ProbabilisticLabeler
+from stancewire.models.packed_inputs import TARGET_TOKENS, group_pairs, packed_row, pad_packed, ungroup_pairs
 from stancewire.models.registry import register_kind
 from stancewire.models.saved_config import read_config, write_config
 from stancewire.models.stance_prior import shift_none
@@ -121,20 +120,15 @@ class ParagraphClassifier(ProbabilisticLabeler):
         return cls(config, network, tokenizer, encoder_is_pretrained=encoder_config is None)
 
     # ---------------------------------------------------------------------------------------- inference
-    def predict(
-        self, paragraphs: str | Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 32
-    ) -> ParagraphPrediction | list[ParagraphPrediction]:
-        """Label paragraphs (see :meth:`ProbabilisticLabeler.predict`); a packed model reads each paragraph once."""
+    def label_probabilities(
+        self, texts: list[str], targets: list[str], batch_size: int = 32
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """See :meth:`ProbabilisticLabeler.label_probabilities`; a packed model reads each paragraph once."""
         if self.config.stance_encoding != "packed":
-            return super().predict(paragraphs, targets=targets, batch_size=batch_size)
-        single = isinstance(paragraphs, str)
-        texts = check_texts([paragraphs] if single else list(paragraphs))
-        targets = check_targets(targets)
+            return super().label_probabilities(texts, targets, batch_size)
         type_probs, stances = self.packed_probabilities(texts, [targets] * len(texts), batch_size)
         width = len(self.taxonomy.stances)
-        stance_probs = np.concatenate(stances) if targets and texts else np.zeros((0, width))
-        results = build_predictions(texts, targets, type_probs, stance_probs, self.taxonomy, self.thresholds)
-        return results[0] if single else results
+        return type_probs, np.concatenate(stances) if targets else np.zeros((0, width), dtype=np.float32)
 
     def type_probabilities(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Sigmoid probability of every type label, shape ``(len(texts), num_types)``."""
@@ -149,11 +143,9 @@ class ParagraphClassifier(ProbabilisticLabeler):
                 self._run(list(pairs), "stance_logits", batch_size, lambda x: torch.softmax(x, dim=-1))
             )
         texts, targets, where = group_pairs(pairs)
-        stances = self.packed_probabilities(texts, targets, batch_size)[1]
-        out = np.zeros((len(pairs), len(self.taxonomy.stances)), dtype=np.float32)
-        for row, (text_index, target_index) in enumerate(where):
-            out[row] = stances[text_index][target_index]
-        return out
+        return ungroup_pairs(
+            self.packed_probabilities(texts, targets, batch_size)[1], where, len(self.taxonomy.stances)
+        )
 
     def packed_probabilities(
         self,

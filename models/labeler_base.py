@@ -34,12 +34,22 @@ class ProbabilisticLabeler:
         targets = check_targets(targets)
         if not texts:
             return []
+        type_probs, stance_probs = self.label_probabilities(texts, targets, batch_size)
+        results = build_predictions(texts, targets, type_probs, stance_probs, self.taxonomy, self.thresholds)
+        return results[0] if single else results
+
+    def label_probabilities(
+        self, texts: list[str], targets: list[str], batch_size: int = 32
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Type probabilities of ``texts`` and stance probabilities of every (target, text) pair, paragraph-major.
+
+        One call per head here; a labeller that computes both in one pass overrides it.
+        """
         type_probs = self.type_probabilities(texts, batch_size)
         pairs = [(target, text) for text in texts for target in targets]
         width = len(self.taxonomy.stances)
         stance_probs = self.stance_probabilities(pairs, batch_size) if pairs else np.zeros((0, width))
-        results = build_predictions(texts, targets, type_probs, stance_probs, self.taxonomy, self.thresholds)
-        return results[0] if single else results
+        return type_probs, stance_probs
 
 
 def build_predictions(

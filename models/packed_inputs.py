@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 TARGET_TOKENS = 16  # longest target block, its separator included
@@ -114,3 +115,11 @@ def group_pairs(
         index = texts[text]
         where.append((index, targets[index].setdefault(target, len(targets[index]))))
     return list(texts), [list(t) for t in targets], where
+
+
+def ungroup_pairs(grouped: Sequence[np.ndarray], where: Sequence[tuple[int, int]], width: int) -> np.ndarray:
+    """Per-pair rows ``(len(where), width)`` from per-paragraph stance arrays, by :func:`group_pairs`' ``where``."""
+    out = np.zeros((len(where), width), dtype=np.float32)
+    for row, (text_index, target_index) in enumerate(where):
+        out[row] = grouped[text_index][target_index]
+    return out

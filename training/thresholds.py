@@ -25,9 +25,7 @@ def best_threshold(probabilities: np.ndarray, gold: np.ndarray, default: float =
         return default
     best, best_f1 = default, -1.0
     for threshold in sorted(GRID, key=lambda t: abs(t - default)):
-        predicted = probabilities >= threshold
-        tp = float((predicted & gold).sum())
-        f1 = 2 * tp / (predicted.sum() + gold.sum()) if predicted.any() or gold.any() else 0.0
+        f1 = _f1(probabilities >= threshold, gold)
         if f1 > best_f1 + 1e-12:
             best, best_f1 = float(threshold), f1
     return best

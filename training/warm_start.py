@@ -36,9 +36,7 @@ def pooled_features(model: ParagraphClassifier, rows: Dataset, batch_size: int =
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
             batch = collate([rows[int(i)] for i in index])
-            type_input, stance_input = network.head_inputs(
-                **{k: v for k, v in batch.items() if k in TOKEN_COLUMNS}
-            )
+            type_input, stance_input = network.head_inputs(**{k: v for k, v in batch.items() if k in TOKEN_COLUMNS})
             for row, i in enumerate(index):
                 vector = type_input[row] if task[i] == TYPE_TASK else stance_input[row]
                 features[i, : vector.shape[0]] = vector.numpy()
