@@ -3,7 +3,10 @@
 A batch may mix the two tasks. Rows with ``task == 0`` are paragraphs (type head, sigmoid + BCE);
 rows with ``task == 1`` are (target, paragraph) pairs (stance head, softmax + cross-entropy). Mixing
 lets ``transformers.Trainer`` shuffle one table of both tasks: every batch updates the shared encoder
-for both, which trains as well as alternating batches and needs no custom sampler.
+for both, which trains as well as alternating batches and needs no custom sampler. Packed models can also
+train on *joint* rows (``task == 2``): a paragraph with all its target blocks, its type labels and one
+stance label per block (``stance_labels`` of shape ``(batch, blocks)``, ``-100`` where a row has no such
+block); the loss is the same mean BCE over rows plus mean cross-entropy over labelled blocks.
 
 **Stance pooling.** A mean over every token of ``[CLS] target [SEP] paragraph [SEP]`` is dominated by the
 paragraph, so two targets of one paragraph get nearly the same vector. With ``stance_pooling="target"`` the
@@ -26,6 +29,8 @@ from stancewire.models.packed_inputs import block_attention, segment_means
 
 TYPE_TASK = 0
 STANCE_TASK = 1
+JOINT_TASK = 2  # a packed paragraph row carrying both tasks' labels: types, and a stance per target block
+IGNORE_INDEX = -100  # a stance label that does not count (a block a joint row does not have)
 STANCE_POOLING_MODES = ("mean", "target")
 STANCE_ENCODINGS = ("pair", "packed")
 
@@ -158,8 +163,10 @@ class ClassifierNetwork(nn.Module):
         """Logits for both heads on every row; the loss only counts each row for its own task.
 
         Packed rows (``segment_ids`` given) give the stance logits of their first target block, or with
-        ``all_blocks`` those of every block, shape ``(batch, blocks, stances)``.
+        ``all_blocks`` (implied by two-dimensional ``stance_labels``: joint rows) those of every block, shape
+        ``(batch, blocks, stances)``.
         """
+        all_blocks = all_blocks or (stance_labels is not None and stance_labels.dim() == 2)
         type_input, stance_input = self.head_inputs(
             input_ids, attention_mask, token_type_ids, position_ids, segment_ids, all_blocks
         )
@@ -173,17 +180,22 @@ class ClassifierNetwork(nn.Module):
 
     def _loss(self, output, task, type_labels, stance_labels, sample_weight) -> torch.Tensor:
         weight = sample_weight if sample_weight is not None else torch.ones_like(task, dtype=torch.float)
-        is_type = task == TYPE_TASK
+        is_type = task != STANCE_TASK
         loss = output["type_logits"].sum() * 0.0  # keeps the graph when a batch has only one task
         if is_type.any():
             bce = nn.functional.binary_cross_entropy_with_logits(
                 output["type_logits"][is_type], type_labels[is_type], pos_weight=self.type_pos_weight, reduction="none"
             ).mean(dim=1)
             loss = loss + (bce * weight[is_type]).sum() / weight[is_type].sum()
-        is_stance = ~is_type
+        stance_logits = output["stance_logits"]
+        if stance_labels.dim() == 2:  # joint rows: every labelled block counts, with its row's weight
+            weight = weight[:, None].expand_as(stance_labels)
+            is_stance = stance_labels != IGNORE_INDEX
+        else:
+            is_stance = task == STANCE_TASK
         if is_stance.any():
             ce = nn.functional.cross_entropy(
-                output["stance_logits"][is_stance],
+                stance_logits[is_stance],
                 stance_labels[is_stance],
                 weight=self.stance_class_weight,
                 reduction="none",

@@ -37,6 +37,9 @@ class TrainingConfig:
         max_length: Tokens per input.
         stance_encoding: ``"pair"`` (a (target, paragraph) row per target) or ``"packed"`` (the paragraph once with
             a short block per target, block attention; see :mod:`~stancewire.models.packed_inputs`).
+        joint_rows: Train a packed model on one row per paragraph holding its type labels and a block per target
+            (the same losses as a type row plus one row per target, with the paragraph encoded once: each epoch
+            costs about as many encoder passes as there are paragraphs). Needs ``stance_encoding: packed``.
         seed: Seed for initialisation and data order; the same seed gives the same model.
         class_weighting: ``"balanced"`` (positive weight neg/pos per type, inverse frequency per stance
             class), ``"sqrt"`` (square roots of those) or ``"none"``.
@@ -82,6 +85,7 @@ class TrainingConfig:
     lora_layers: list[int] | None = None
     max_length: int = 160
     stance_encoding: str = "pair"
+    joint_rows: bool = False
     seed: int = 13
     class_weighting: str = "sqrt"
     patience: int = 2
@@ -110,6 +114,8 @@ class TrainingConfig:
         check_lora_layers(self.lora_layers, "lora_layers")
         if self.stance_encoding not in STANCE_ENCODINGS:
             raise ValueError(f"stance_encoding must be one of {list(STANCE_ENCODINGS)}; got {self.stance_encoding!r}.")
+        if self.joint_rows and self.stance_encoding != "packed":
+            raise ValueError("joint_rows needs stance_encoding 'packed' (a pair row holds one target).")
         if self.int8_tolerance is not None and self.int8_tolerance < 0:
             raise ValueError(f"int8_tolerance must be >= 0 points (or null: never); got {self.int8_tolerance}.")
         if not 0 <= self.absent_none_keep <= 1:

@@ -3,6 +3,11 @@
 Each paragraph gives one *type row* (``task=0``: the paragraph alone, multi-hot type labels) and one
 *stance row* per labelled target (``task=1``: the pair (target, paragraph), a stance class index; for
 packed models the paragraph followed by that one target's block).
+
+Packed models may instead train on **joint rows** (:func:`joint_rows`, ``task=2``): one row per paragraph,
+the paragraph followed by a block for each of its targets, with the type labels and one stance class per
+block. Block attention makes each block's stance exactly what the one-target row would give, so the losses
+are those of the split rows, but the paragraph is encoded once per step instead of once per target.
 """
 
 from __future__ import annotations
@@ -17,12 +22,11 @@ import torch
 from datasets import Dataset
 from transformers import PreTrainedTokenizerBase
 
-from stancewire.models.classifier_network import STANCE_TASK, TYPE_TASK
+from stancewire.models.classifier_network import IGNORE_INDEX, JOINT_TASK, STANCE_TASK, TYPE_TASK
 from stancewire.models.packed_inputs import PADDING_SEGMENT, packed_row
 from stancewire.models.schema import Article
 from stancewire.models.taxonomy import Taxonomy
 
-IGNORE_INDEX = -100
 TOKEN_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", "segment_ids")
 LABEL_COLUMNS = ("task", "type_labels", "stance_labels", "sample_weight")
 
@@ -79,14 +83,51 @@ def task_rows(
     return rows
 
 
+def joint_rows(
+    articles: Sequence[Article],
+    taxonomy: Taxonomy,
+    weight: float = 1.0,
+    absent_none_keep: float = 1.0,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Untokenised joint rows: one per paragraph, with its type labels and a stance class per kept target.
+
+    Targets are sampled as in :func:`task_rows` (same arguments); ``stance_labels`` is a list in the order of
+    ``targets`` (empty when no target is kept).
+    """
+    rng = random.Random(seed)
+    rows = []
+    for article in articles:
+        for paragraph in article.paragraphs:
+            targets = [
+                target
+                for target, stance in paragraph.stance.items()
+                if stance != "none" or mentions(target, paragraph.text) or rng.random() < absent_none_keep
+            ]
+            rows.append(
+                {
+                    "task": JOINT_TASK,
+                    "first": paragraph.text,
+                    "targets": targets,
+                    "type_labels": [float(n in paragraph.types) for n in taxonomy.type_names],
+                    "stance_labels": [taxonomy.stances.index(paragraph.stance[t]) for t in targets],
+                    "sample_weight": weight,
+                }
+            )
+    return rows
+
+
 def tokenize_rows(
     rows: list[dict[str, Any]], tokenizer: PreTrainedTokenizerBase, max_length: int, packed: bool = False
 ) -> Dataset:
     """Tokenise rows (no padding; the collator pads per batch) into a ``datasets.Dataset``.
 
     With ``packed`` a stance row is the paragraph followed by its target's block and a type row the paragraph
-    alone, both with ``position_ids`` and ``segment_ids`` (see :mod:`~stancewire.models.packed_inputs`).
+    alone, both with ``position_ids`` and ``segment_ids`` (see :mod:`~stancewire.models.packed_inputs`). Joint
+    rows (:func:`joint_rows`) are always packed.
     """
+    if rows and rows[0]["task"] == JOINT_TASK:
+        packed = True
     if packed:
         return _packed_table(rows, tokenizer, max_length)
     columns: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "token_type_ids", *LABEL_COLUMNS)}
@@ -120,7 +161,12 @@ def tokenize_rows(
 def _packed_table(rows: list[dict[str, Any]], tokenizer: PreTrainedTokenizerBase, max_length: int) -> Dataset:
     columns: dict[str, list] = {k: [] for k in (*TOKEN_COLUMNS, *LABEL_COLUMNS, "length")}
     for row in rows:
-        paragraph, targets = (row["first"], []) if row["second"] is None else (row["second"], [row["first"]])
+        if row["task"] == JOINT_TASK:
+            paragraph, targets = row["first"], row["targets"]
+        elif row["second"] is None:
+            paragraph, targets = row["first"], []
+        else:
+            paragraph, targets = row["second"], [row["first"]]
         packed = packed_row(tokenizer, paragraph, targets, max_length)
         for key, value in packed.items():
             columns[key].append(value)
@@ -133,7 +179,11 @@ def _packed_table(rows: list[dict[str, Any]], tokenizer: PreTrainedTokenizerBase
 
 @dataclass
 class TaskCollator:
-    """Pads token columns to the longest row of the batch and stacks the label columns."""
+    """Pads token columns to the longest row of the batch and stacks the label columns.
+
+    Joint rows' stance labels (one per target block) are padded with ``IGNORE_INDEX`` to the most blocks of
+    the batch (at least one column).
+    """
 
     tokenizer: PreTrainedTokenizerBase
 
@@ -156,8 +206,16 @@ class TaskCollator:
             {
                 "task": torch.tensor([f["task"] for f in features], dtype=torch.long),
                 "type_labels": torch.tensor([f["type_labels"] for f in features], dtype=torch.float),
-                "stance_labels": torch.tensor([f["stance_labels"] for f in features], dtype=torch.long),
+                "stance_labels": _stance_labels([f["stance_labels"] for f in features]),
                 "sample_weight": torch.tensor([f["sample_weight"] for f in features], dtype=torch.float),
             }
         )
         return batch
+
+
+def _stance_labels(labels: list) -> torch.Tensor:
+    """Stance labels as a tensor: ``(batch,)`` for split rows, ``(batch, blocks)`` for joint rows."""
+    if not labels or not isinstance(labels[0], list):
+        return torch.tensor(labels, dtype=torch.long)
+    width = max([1, *(len(row) for row in labels)])
+    return torch.tensor([row + [IGNORE_INDEX] * (width - len(row)) for row in labels], dtype=torch.long)

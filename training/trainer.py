@@ -26,7 +26,7 @@ from stancewire.models.classifier_config import ClassifierConfig, LoraSettings
 from stancewire.models.schema import Article, load_articles
 from stancewire.models.taxonomy import Taxonomy, load_taxonomy
 from stancewire.training.config import TrainingConfig
-from stancewire.training.features import TaskCollator, task_rows, tokenize_rows
+from stancewire.training.features import TaskCollator, joint_rows, task_rows, tokenize_rows
 from stancewire.training.int8_choice import Int8Choice
 from stancewire.training.model_card import write_model_card
 from stancewire.training.thresholds import tune_none_shift, tune_thresholds
@@ -87,14 +87,15 @@ def train_classifier(
         stance_class_weight=class_weight,
     )
     keep, seed, packed = config.absent_none_keep, config.seed, config.stance_encoding == "packed"
+    rows = joint_rows if config.joint_rows else task_rows
     train_set = tokenize_rows(
-        task_rows(data.train, taxonomy, absent_none_keep=keep, seed=seed)
-        + task_rows(data.silver, taxonomy, config.silver_weight, absent_none_keep=keep, seed=seed),
+        rows(data.train, taxonomy, absent_none_keep=keep, seed=seed)
+        + rows(data.silver, taxonomy, config.silver_weight, absent_none_keep=keep, seed=seed),
         model.tokenizer,
         config.max_length,
         packed=packed,
     )
-    dev_set = tokenize_rows(task_rows(data.dev, taxonomy), model.tokenizer, config.max_length, packed=packed)
+    dev_set = tokenize_rows(rows(data.dev, taxonomy), model.tokenizer, config.max_length, packed=packed)
     if config.warm_start:
         warm_start_heads(model, train_set)
     epochs_run = fit(model, train_set, dev_set, config, progress)
@@ -271,10 +272,14 @@ def _dev_metrics(prediction) -> dict[str, float]:
     """Types macro-F1 (threshold 0.5), stance favor/against macro-F1, and their mean (the early-stopping metric)."""
     type_logits, stance_logits = prediction.predictions
     type_labels, stance_labels = prediction.label_ids
-    is_type = stance_labels == -100
+    if stance_labels.ndim == 2:  # joint rows: every row has types, every labelled block a stance
+        is_type, is_stance = np.ones(len(type_labels), dtype=bool), stance_labels != -100
+    else:
+        is_type = stance_labels == -100
+        is_stance = ~is_type
     types_f1 = f1_score(type_labels[is_type], type_logits[is_type] > 0, average="macro", zero_division=0)
     stance_f1 = f1_score(
-        stance_labels[~is_type], stance_logits[~is_type].argmax(-1), labels=[0, 1], average="macro", zero_division=0
+        stance_labels[is_stance], stance_logits[is_stance].argmax(-1), labels=[0, 1], average="macro", zero_division=0
     )
     return {"types_macro_f1": types_f1, "stance_fa_f1": stance_f1, "combined_f1": (types_f1 + stance_f1) / 2}
 

@@ -172,3 +172,15 @@ def test_packed_training_rows_hold_the_paragraph_and_one_target_block():
     assert batch["segment_ids"][1].tolist()[paragraph:] == [1] * (len(table[1]["input_ids"]) - paragraph)
     assert table[1]["input_ids"][:paragraph] == table[0]["input_ids"]
     assert batch["attention_mask"].sum(1).tolist() == [paragraph, len(table[1]["input_ids"])]
+
+
+def test_a_packed_model_trains_on_joint_rows(tmp_path, jsonl, make_article, tiny_pretrained):
+    result = train_classifier(
+        config(tmp_path, jsonl, make_article, tiny_pretrained, stance_encoding="packed", joint_rows=True)
+    )
+    assert set(result.metrics) == {"dev", "test", "dev, int8", "test, int8"}
+    loaded = ParagraphClassifier.from_pretrained(result.output_dir)
+    texts = [p[0] for p in PARAGRAPHS]
+    for before, after in zip(result.model.predict(texts, targets=["ceasefire"]), loaded.predict(texts, ["ceasefire"])):
+        assert before.types == after.types and before.stance == after.stance
+    assert "joint_rows: True" in (result.output_dir / "README.md").read_text()
