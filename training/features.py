@@ -68,7 +68,7 @@ def task_rows(
                 }
             )
             for target, stance in paragraph.stance.items():
-                if stance == "none" and not mentions(target, paragraph.text) and rng.random() >= absent_none_keep:
+                if not _kept(target, stance, paragraph.text, rng, absent_none_keep):
                     continue
                 rows.append(
                     {
@@ -102,7 +102,7 @@ def joint_rows(
             targets = [
                 target
                 for target, stance in paragraph.stance.items()
-                if stance != "none" or mentions(target, paragraph.text) or rng.random() < absent_none_keep
+                if _kept(target, stance, paragraph.text, rng, absent_none_keep)
             ]
             rows.append(
                 {
@@ -115,6 +115,12 @@ def joint_rows(
                 }
             )
     return rows
+
+
+def _kept(target: str, stance: str, text: str, rng: random.Random, absent_none_keep: float) -> bool:
+    """Whether a (paragraph, target) pair is trained on: always, unless ``none`` for a target the text never names
+    (then with probability ``absent_none_keep``)."""
+    return stance != "none" or mentions(target, text) or rng.random() < absent_none_keep
 
 
 def tokenize_rows(
