@@ -187,15 +187,12 @@ class ClassifierNetwork(nn.Module):
                 output["type_logits"][is_type], type_labels[is_type], pos_weight=self.type_pos_weight, reduction="none"
             ).mean(dim=1)
             loss = loss + (bce * weight[is_type]).sum() / weight[is_type].sum()
-        stance_logits = output["stance_logits"]
-        if stance_labels.dim() == 2:  # joint rows: every labelled block counts, with its row's weight
+        is_stance = stance_labels != IGNORE_INDEX  # stance rows, or the labelled blocks of joint rows
+        if stance_labels.dim() == 2:  # joint rows: each block carries its row's weight
             weight = weight[:, None].expand_as(stance_labels)
-            is_stance = stance_labels != IGNORE_INDEX
-        else:
-            is_stance = task == STANCE_TASK
         if is_stance.any():
             ce = nn.functional.cross_entropy(
-                stance_logits[is_stance],
+                output["stance_logits"][is_stance],
                 stance_labels[is_stance],
                 weight=self.stance_class_weight,
                 reduction="none",

@@ -43,7 +43,8 @@ def task_rows(
     absent_none_keep: float = 1.0,
     seed: int = 0,
 ) -> list[dict[str, Any]]:
-    """Untokenised rows of both tasks.
+    """Untokenised rows of both tasks: each of :func:`joint_rows`' rows split into a type row and a stance row
+    per kept target (so both layouts keep the same pairs).
 
     Args:
         articles: Labelled articles.
@@ -52,34 +53,30 @@ def task_rows(
         absent_none_keep: Share of ``none`` pairs whose paragraph does not mention the target to keep.
         seed: Seed of that sampling.
     """
-    rng = random.Random(seed)
     rows = []
     zeros = [0.0] * len(taxonomy.type_names)
-    for article in articles:
-        for paragraph in article.paragraphs:
+    for joint in joint_rows(articles, taxonomy, weight, absent_none_keep, seed):
+        rows.append(
+            {
+                "task": TYPE_TASK,
+                "first": joint["first"],
+                "second": None,
+                "type_labels": joint["type_labels"],
+                "stance_labels": IGNORE_INDEX,
+                "sample_weight": weight,
+            }
+        )
+        for target, label in zip(joint["targets"], joint["stance_labels"]):
             rows.append(
                 {
-                    "task": TYPE_TASK,
-                    "first": paragraph.text,
-                    "second": None,
-                    "type_labels": [float(n in paragraph.types) for n in taxonomy.type_names],
-                    "stance_labels": IGNORE_INDEX,
+                    "task": STANCE_TASK,
+                    "first": target,
+                    "second": joint["first"],
+                    "type_labels": zeros,
+                    "stance_labels": label,
                     "sample_weight": weight,
                 }
             )
-            for target, stance in paragraph.stance.items():
-                if not _kept(target, stance, paragraph.text, rng, absent_none_keep):
-                    continue
-                rows.append(
-                    {
-                        "task": STANCE_TASK,
-                        "first": target,
-                        "second": paragraph.text,
-                        "type_labels": zeros,
-                        "stance_labels": taxonomy.stances.index(stance),
-                        "sample_weight": weight,
-                    }
-                )
     return rows
 
 
@@ -92,8 +89,8 @@ def joint_rows(
 ) -> list[dict[str, Any]]:
     """Untokenised joint rows: one per paragraph, with its type labels and a stance class per kept target.
 
-    Targets are sampled as in :func:`task_rows` (same arguments); ``stance_labels`` is a list in the order of
-    ``targets`` (empty when no target is kept).
+    Arguments as in :func:`task_rows`; ``stance_labels`` is a list in the order of ``targets`` (empty when no
+    target is kept).
     """
     rng = random.Random(seed)
     rows = []

@@ -23,6 +23,7 @@ from transformers import PretrainedConfig, Trainer, TrainerCallback, TrainingArg
 
 from stancewire.models.classifier import ParagraphClassifier
 from stancewire.models.classifier_config import ClassifierConfig, LoraSettings
+from stancewire.models.classifier_network import IGNORE_INDEX
 from stancewire.models.schema import Article, load_articles
 from stancewire.models.taxonomy import Taxonomy, load_taxonomy
 from stancewire.training.config import TrainingConfig
@@ -272,11 +273,8 @@ def _dev_metrics(prediction) -> dict[str, float]:
     """Types macro-F1 (threshold 0.5), stance favor/against macro-F1, and their mean (the early-stopping metric)."""
     type_logits, stance_logits = prediction.predictions
     type_labels, stance_labels = prediction.label_ids
-    if stance_labels.ndim == 2:  # joint rows: every row has types, every labelled block a stance
-        is_type, is_stance = np.ones(len(type_labels), dtype=bool), stance_labels != -100
-    else:
-        is_type = stance_labels == -100
-        is_stance = ~is_type
+    is_stance = stance_labels != IGNORE_INDEX  # stance rows, or the labelled blocks of joint rows
+    is_type = np.ones(len(type_labels), dtype=bool) if stance_labels.ndim == 2 else ~is_stance
     types_f1 = f1_score(type_labels[is_type], type_logits[is_type] > 0, average="macro", zero_division=0)
     stance_f1 = f1_score(
         stance_labels[is_stance], stance_logits[is_stance].argmax(-1), labels=[0, 1], average="macro", zero_division=0

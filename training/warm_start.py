@@ -17,7 +17,7 @@ from datasets import Dataset
 from sklearn.linear_model import LogisticRegression
 
 from stancewire.models.classifier import ParagraphClassifier
-from stancewire.models.classifier_network import STANCE_TASK
+from stancewire.models.classifier_network import IGNORE_INDEX, STANCE_TASK
 from stancewire.training.features import TOKEN_COLUMNS, TaskCollator
 
 NEVER_LOGIT = -8.0  # bias for a label with no positive example: predicted almost never
@@ -58,8 +58,10 @@ def head_examples(model: ParagraphClassifier, rows: Dataset, batch_size: int = 6
                     found["tf"].append(type_input[row].numpy())
                     found["ty"].append(item["type_labels"])
                     found["tw"].append(item["sample_weight"])
-                labels = item["stance_labels"] if joint else [item["stance_labels"]] * (item["task"] == STANCE_TASK)
+                labels = item["stance_labels"] if joint else [item["stance_labels"]]
                 for block, label in enumerate(labels):
+                    if label == IGNORE_INDEX:  # a type row's
+                        continue
                     found["sf"].append((stance_input[row, block] if joint else stance_input[row]).numpy())
                     found["sy"].append(label)
                     found["sw"].append(item["sample_weight"])
