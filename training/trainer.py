@@ -35,6 +35,9 @@ from stancewire.training.warm_start import warm_start_heads
 
 CALIBRATION_TEXTS = 256  # paragraphs and pairs whose activations set the int8 input ranges
 CALIBRATION_PAIRS = 128
+# Seeded calibration samples tried; the int8 copy keeps the one whose types macro-F1 on dev is best. On one
+# model, four samples moved the int8 copy's loss against full precision from 0.19 to 0.98 points (dev + test).
+CALIBRATION_DRAWS = 3
 
 
 @dataclass
@@ -103,7 +106,7 @@ def train_classifier(
     model.config.thresholds = tune_thresholds(model, data.dev)
     model.config.stance_none_shift = tune_none_shift(model, data.dev)
     model.merge_adapter()
-    model.calibrate_int8(*calibration_inputs(data.train, config.seed))
+    calibration_scores = calibrate_on_dev(model, data.train, data.dev, config.seed)
     int8 = model.quantized()
     model.config.int8_thresholds = tune_thresholds(int8, data.dev)
     int8.config.thresholds = dict(model.config.int8_thresholds)
@@ -137,7 +140,13 @@ def train_classifier(
         f"on dev (training weights favor and against up): {model.config.stance_none_shift:+.2f}, int8 "
         f"{model.config.int8_stance_none_shift:+.2f}."
     )
-    write_model_card(output_dir, config, metrics, seconds, epochs_run, stats, notes=[int8_choice.describe(), shifts])
+    calibration = (
+        f"int8 calibration: {len(calibration_scores)} seeded samples of {CALIBRATION_TEXTS} paragraphs and "
+        f"{CALIBRATION_PAIRS} pairs; dev types macro-F1 of their int8 copies "
+        f"{', '.join(f'{score:.4f}' for score in calibration_scores)}; the best is kept."
+    )
+    notes = [int8_choice.describe(), calibration, shifts]
+    write_model_card(output_dir, config, metrics, seconds, epochs_run, stats, notes=notes)
     return TrainResult(model, output_dir, metrics, seconds, epochs_run, stats)
 
 
@@ -150,6 +159,26 @@ def calibration_inputs(
     all_pairs = [(target, p.text) for p in paragraphs for target in p.stance]
     sample = rng.sample(paragraphs, min(texts, len(paragraphs)))
     return [p.text for p in sample], rng.sample(all_pairs, min(pairs, len(all_pairs)))
+
+
+def calibrate_on_dev(
+    model: ParagraphClassifier, train: list[Article], dev: list[Article], seed: int, draws: int = CALIBRATION_DRAWS
+) -> list[float]:
+    """Calibrate ``model``'s int8 ranges on ``draws`` seeded training samples and keep the best on dev.
+
+    The calibration sample is a source of variance like the decision thresholds, so it is chosen the same way:
+    each draw's int8 copy gets thresholds tuned on dev and is scored on dev (types macro-F1); the ranges of the
+    best draw (the first on ties) stay in ``model.config.int8_ranges``. Returns every draw's dev score.
+    """
+    scores, ranges = [], []
+    for draw in range(draws):
+        model.calibrate_int8(*calibration_inputs(train, seed + draw))
+        int8 = model.quantized()
+        int8.config.thresholds = tune_thresholds(int8, dev)
+        scores.append(outcome_scores(predict_outcomes(int8, dev))["types_macro_f1"])
+        ranges.append(model.config.int8_ranges)
+    model.config.int8_ranges = ranges[scores.index(max(scores))]
+    return scores
 
 
 def load_training_data(config: TrainingConfig, taxonomy: Taxonomy) -> TrainingData:

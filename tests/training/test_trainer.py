@@ -184,3 +184,26 @@ def test_a_packed_model_trains_on_joint_rows(tmp_path, jsonl, make_article, tiny
     for before, after in zip(result.model.predict(texts, targets=["ceasefire"]), loaded.predict(texts, ["ceasefire"])):
         assert before.types == after.types and before.stance == after.stance
     assert "joint_rows: True" in (result.output_dir / "README.md").read_text()
+
+
+def test_calibration_keeps_the_draw_best_on_dev(tiny_classifier, make_article, monkeypatch):
+    """Each seeded calibration sample is scored on dev; the model keeps the best one's ranges (first on ties)."""
+    from stancewire.models.schema import article_from_record
+    from stancewire.training import trainer
+
+    records = [make_article(f"a{i}", [text], targets=("ceasefire",)) for i, (text, _, _) in enumerate(PARAGRAPHS)]
+    articles = [article_from_record(record) for record in records]
+    dev_scores = iter([0.2, 0.7, 0.7])
+    monkeypatch.setattr(trainer, "outcome_scores", lambda outcomes: {"types_macro_f1": next(dev_scores)})
+    seen = []
+    original = tiny_classifier.calibrate_int8
+
+    def calibrate(texts, pairs=()):
+        original(texts, pairs)
+        seen.append((list(texts), tiny_classifier.config.int8_ranges))
+
+    monkeypatch.setattr(tiny_classifier, "calibrate_int8", calibrate)
+    scores = trainer.calibrate_on_dev(tiny_classifier, articles, articles, seed=5, draws=3)
+    assert scores == [0.2, 0.7, 0.7]
+    assert [texts for texts, _ in seen] == [trainer.calibration_inputs(articles, 5 + i)[0] for i in range(3)]
+    assert tiny_classifier.config.int8_ranges is seen[1][1]
