@@ -36,7 +36,8 @@ from stancewire.training.warm_start import warm_start_heads
 CALIBRATION_TEXTS = 256  # paragraphs and pairs whose activations set the int8 input ranges
 CALIBRATION_PAIRS = 128
 # Seeded calibration samples tried; the int8 copy keeps the one whose types macro-F1 on dev is best. On one
-# model, four samples moved the int8 copy's loss against full precision from 0.19 to 0.98 points (dev + test).
+# model, four calibration samples (two seeds at this size, two larger) gave int8 losses against full precision
+# from 0.19 to 0.98 points (dev + test), so the sample decides the 0.5-point bar as much as the model does.
 CALIBRATION_DRAWS = 3
 
 
