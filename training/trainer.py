@@ -108,9 +108,7 @@ def train_classifier(
     model.config.stance_none_shift = tune_none_shift(model, data.dev)
     model.merge_adapter()
     calibration_scores = calibrate_on_dev(model, data.train, data.dev, config.seed)
-    int8 = model.quantized()
-    model.config.int8_thresholds = tune_thresholds(int8, data.dev)
-    int8.config.thresholds = dict(model.config.int8_thresholds)
+    int8 = model.quantized()  # decides with the int8 thresholds the best draw was tuned to
     model.config.int8_stance_none_shift = tune_none_shift(int8, data.dev)
     int8.config.stance_none_shift = model.config.int8_stance_none_shift
     outcomes = {  # each precision predicts each split once; the int8 verdict pools the same predictions
@@ -168,17 +166,20 @@ def calibrate_on_dev(
     """Calibrate ``model``'s int8 ranges on ``draws`` seeded training samples and keep the best on dev.
 
     The calibration sample is a source of variance like the decision thresholds, so it is chosen the same way:
-    each draw's int8 copy gets thresholds tuned on dev and is scored on dev (types macro-F1); the ranges of the
-    best draw (the first on ties) stay in ``model.config.int8_ranges``. Returns every draw's dev score.
+    each draw's int8 copy gets thresholds tuned on dev and is scored on dev (types macro-F1); the ranges and
+    thresholds of the best draw (the first on ties) stay in ``model.config.int8_ranges`` and
+    ``model.config.int8_thresholds``. Returns every draw's dev score.
     """
-    scores, ranges = [], []
+    scores, ranges, thresholds = [], [], []
     for draw in range(draws):
         model.calibrate_int8(*calibration_inputs(train, seed + draw))
         int8 = model.quantized()
         int8.config.thresholds = tune_thresholds(int8, dev)
         scores.append(outcome_scores(predict_outcomes(int8, dev))["types_macro_f1"])
         ranges.append(model.config.int8_ranges)
-    model.config.int8_ranges = ranges[scores.index(max(scores))]
+        thresholds.append(int8.config.thresholds)
+    best = scores.index(max(scores))
+    model.config.int8_ranges, model.config.int8_thresholds = ranges[best], thresholds[best]
     return scores
 
 

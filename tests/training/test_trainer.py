@@ -207,3 +207,5 @@ def test_calibration_keeps_the_draw_best_on_dev(tiny_classifier, make_article, m
     assert scores == [0.2, 0.7, 0.7]
     assert [texts for texts, _ in seen] == [trainer.calibration_inputs(articles, 5 + i)[0] for i in range(3)]
     assert tiny_classifier.config.int8_ranges is seen[1][1]
+    tuned = trainer.tune_thresholds(tiny_classifier.quantized(), articles)  # what the kept draw was tuned to
+    assert tiny_classifier.config.int8_thresholds == tuned
