@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from stancewire.inference.analyzer import Analyzer, article_with_targets
-from stancewire.inference.output import ErrorLog, Journal, OutputPaths, write_table
+from stancewire.inference.output import ErrorLog, Journal, OutputPaths, check_same_model, write_table
 from stancewire.inference.readers import (
     DEFAULT_MAX_BYTES,
     FileArticles,
@@ -218,14 +218,11 @@ class _FolderRun(RunBookkeeping):
         plan = plan_folder(self.root, exclude=[self.paths.out, self.paths.journal, self.paths.errors])
         self.report.files = len(plan.files)
         self.journal = Journal(self.paths.journal, resume=self.settings.resume, overwrite=self.settings.overwrite)
-        others = sorted(self.journal.models - {self.analyzer.model_name})
-        if others:
+        try:
+            check_same_model(self.paths.journal, self.journal.models, self.analyzer.model_name)
+        except ValueError:
             self.journal.close()
-            raise ValueError(
-                f"{self.paths.journal} holds records labelled by {', '.join(map(repr, others))}; this run labels "
-                f"with {self.analyzer.model_name!r}. Resume with the same model and precision (--model, "
-                "--no-quantize), or write to another --out (or --overwrite)."
-            )
+            raise
         self.errors = ErrorLog(self.paths.errors)
         workers = self.settings.workers if self._llm_per_worker() else 1
         try:

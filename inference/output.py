@@ -73,6 +73,29 @@ def record_key(record: dict[str, Any]) -> Key:
     return str(record.get("path", "")), str(record.get("content_hash", "")), record.get("line")
 
 
+class OtherModelError(ValueError):
+    """Resuming a run whose records were written by another labeller (or the same one in another precision)."""
+
+
+def check_same_model(where: str | Path, models: set[str], model: str) -> None:
+    """:class:`OtherModelError` when earlier records in ``where`` name a labeller other than ``model`` (resume).
+
+    Example:
+        >>> check_same_model("runs/labels.jsonl", {"default@int8"}, "default@int8")
+        >>> check_same_model("runs/labels.jsonl", {"default"}, "default@int8")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stancewire.inference.output.OtherModelError: runs/labels.jsonl holds records labelled by 'default'; ...
+    """
+    others = sorted(models - {model})
+    if others:
+        raise OtherModelError(
+            f"{where} holds records labelled by {', '.join(map(repr, others))}; this run labels with {model!r}. "
+            "Resume with the same model and precision (--model, --no-quantize), or write to another --out "
+            "(or --overwrite)."
+        )
+
+
 class Journal:
     """Append-only JSON Lines of finished records; knows which keys are already done.
 

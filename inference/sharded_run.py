@@ -1,11 +1,13 @@
 """The driver's side of a distributed folder run: plan the files, stream rows through the stages, keep the books.
 
 The driver lists the folder (:func:`~stancewire.inference.walk.plan_folder`), reads the keys of the shards an
-earlier run wrote (``resume``), hands the file list to a *stream* (Ray Data in
-:mod:`~stancewire.inference.ray_engine`; the stages of :mod:`~stancewire.inference.stages` in-process in the
-tests) and consumes the rows that come back: records go to Parquet shards, problems to errors.jsonl, counts to
-the same :class:`~stancewire.inference.batch.BatchReport` the local engine returns. Writing on the driver keeps
-every shard atomic and the errors file in one place; it costs little next to the encoder.
+earlier run wrote and the labellers named in them (``resume``; like the local engine it refuses to add records
+of another model or precision, checked on the first record that comes back), hands the file list to a
+*stream* (Ray Data in :mod:`~stancewire.inference.ray_engine`; the stages of
+:mod:`~stancewire.inference.stages` in-process in the tests) and consumes the rows that come back: records go
+to Parquet shards, problems to errors.jsonl, counts to the same
+:class:`~stancewire.inference.batch.BatchReport` the local engine returns. Writing on the driver keeps every
+shard atomic and the errors file in one place; it costs little next to the encoder.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from stancewire.inference.batch import BatchProgress, BatchReport, RunBookkeeping
-from stancewire.inference.output import ErrorLog
+from stancewire.inference.output import ErrorLog, OtherModelError, check_same_model
 from stancewire.inference.results import ArticleAnalysis
 from stancewire.inference.shards import ShardFolder
 from stancewire.inference.stages import Key
@@ -86,7 +88,11 @@ class ShardedRun(RunBookkeeping):
         plan = plan_outside(self.root, self.out_dir)
         self.report.files = len(plan.files)
         self.shards = ShardFolder(self.out_dir, self.resume, self.overwrite, self.rows_per_shard)
-        self.errors = ErrorLog(self.report.errors_path)
+        # errors.jsonl is written aside and moved into place at the end, so that a resume refused for another
+        # model (known only when the first record comes back) leaves the earlier run's errors as they were.
+        pending = self.report.errors_path.with_name(ERRORS_NAME + ".tmp")
+        self.errors = ErrorLog(pending)
+        refused = False
         try:
             for name, reason in plan.skipped:
                 self.errors.add(name, reason, kind="skipped")
@@ -94,9 +100,16 @@ class ShardedRun(RunBookkeeping):
             files = [{"file": str(path.absolute()), "name": name} for path, name in plan.files]
             if files:
                 self._consume_all(iter(self.stream(files, frozenset(self.shards.keys))))
+        except OtherModelError:
+            refused = True
+            raise
         finally:
             self.shards.close()
             self.errors.close()
+            if refused:
+                pending.unlink()
+            else:
+                pending.replace(self.report.errors_path)
         self.report.superseded = self.shards.drop_superseded(self.current)  # only after a complete run
         self.report.seconds = time.perf_counter() - self.started
         return self.report
@@ -117,6 +130,7 @@ class ShardedRun(RunBookkeeping):
                 self.current[row["path"]] = row["content_hash"]
             if row["kind"] == "result":
                 record = json.loads(row["record"])
+                check_same_model(self.out_dir, self.shards.models, str(record.get("model")))
                 if not self.shards.done((record["path"], record["content_hash"], record["line"])):
                     records.append(record)
                     self._count(ArticleAnalysis.from_dict(record))

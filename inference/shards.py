@@ -44,7 +44,22 @@ def read_shard_rows(folder: str | Path, columns: list[str] | None = None) -> Ite
 
 def shard_keys(folder: str | Path) -> set[Key]:
     """``(path, content_hash, line)`` of every article already written to ``folder``."""
-    return {(str(r["path"]), str(r["content_hash"]), r["line"]) for r in read_shard_rows(folder, KEY_COLUMNS)}
+    return shard_index(folder)[0]
+
+
+def shard_index(folder: str | Path) -> tuple[set[Key], set[str]]:
+    """The keys of every article already written to ``folder`` and the labellers (``model``) that wrote them."""
+    import pyarrow.parquet as pq
+
+    keys: set[Key] = set()
+    models: set[str] = set()
+    for path in shard_paths(folder):
+        columns = KEY_COLUMNS + (["model"] if "model" in pq.read_schema(path).names else [])
+        for r in pq.read_table(path, columns=columns).to_pylist():
+            keys.add((str(r["path"]), str(r["content_hash"]), r["line"]))
+            if r.get("model") is not None:
+                models.add(str(r["model"]))
+    return keys, models
 
 
 class ShardFolder:
@@ -92,7 +107,10 @@ class ShardFolder:
         if overwrite:
             for path in existing:
                 path.unlink()
-        self.keys: set[Key] = shard_keys(self.folder) if resume else set()
+        self.keys: set[Key] = set()
+        self.models: set[str] = set()  # the labellers named by the records already there (resume)
+        if resume:
+            self.keys, self.models = shard_index(self.folder)
         self.rows_per_shard = rows_per_shard
         self.run = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         self.written: list[Path] = []

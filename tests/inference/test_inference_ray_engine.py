@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import sys
 
 import pyarrow.parquet as pq
@@ -161,6 +162,24 @@ def test_resume_skips_articles_whose_content_hash_is_already_in_the_shards(model
     assert next(r for r in rows if r["path"] == "report-000.txt")["title"] == "Report 0, corrected"
     fresh = ShardedRun(root, out, stream, overwrite=True).run()
     assert (fresh.articles, len(list(read_shard_rows(out)))) == (10, 10)
+
+
+def test_resume_with_another_model_is_refused_and_the_earlier_run_is_kept(model_dir, tmp_path):
+    root = tmp_path / "news"
+    write_folder(root, 4)
+    add_bad_files(root)
+    out = tmp_path / "labels"
+    ShardedRun(root, out, in_process([LabelStage(AnalyzerRecipe(model_dir, threads=None))])).run()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert "errors.jsonl" in before and any(name.endswith(".parquet") for name in before)
+    other = shutil.copytree(model_dir, tmp_path / "other-model")  # same weights, another labeller name
+    write_folder(root, 2, start=4)  # new articles: the other model would label them
+    stream = in_process([LabelStage(AnalyzerRecipe(str(other), threads=None))])
+    with pytest.raises(ValueError, match=re.escape(f"{out} holds records labelled by {model_dir!r}; this run")):
+        ShardedRun(root, out, stream, resume=True).run()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    resumed = ShardedRun(root, out, in_process([LabelStage(AnalyzerRecipe(model_dir, threads=None))]), resume=True)
+    assert resumed.run().articles == 2
 
 
 def test_without_ray_the_cli_names_the_extra(model_dir, tmp_path, monkeypatch):
