@@ -35,6 +35,7 @@ test-all: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # The main job on the bundled example folder: validate the corpus, label and summarise 20 articles,
 # then write the comparison report of the shipped models on the fixture test split.

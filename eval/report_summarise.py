@@ -113,12 +113,17 @@ def _dataset_sections(dataset: dict[str, Any], primary: str, index: int) -> list
         ],
         css_id=f"dataset-{index}",
     )
-    return [overview, _faithfulness_section(methods), comparison_section(
+    return [
+        overview,
+        _faithfulness_section(methods),
+        comparison_section(
             dataset,
             SUMMARY_TITLES,
             "Paired tests on ROUGE",
             "Paired bootstrap interval of A - B; p-values from approximate randomisation over articles.",
-        ), _example_section(methods)]
+        ),
+        _example_section(methods),
+    ]
 
 
 def _speed_point(method: dict[str, Any], primary: str) -> tuple:

@@ -145,9 +145,7 @@ def summarise(
     try:
         config = SummariseConfig(primary_metric=primary, limit=limit, n_resamples=resamples, seed=seed)
         with _progress() as progress:
-            results = evaluate_summarisers(
-                names, data, config=config, labeler=labeler, llm=llm, progress=progress
-            )
+            results = evaluate_summarisers(names, data, config=config, labeler=labeler, llm=llm, progress=progress)
     except (FileNotFoundError, ValueError) as exc:
         _fail(exc)
     _leaderboard(results, "methods")

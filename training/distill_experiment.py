@@ -212,9 +212,7 @@ class _SilverModel:
     taxonomy = load_taxonomy("default")
 
 
-def _training_config(
-    config: ExperimentConfig, out: Path, model_dir: Path, floor: float | None
-) -> TrainingConfig:
+def _training_config(config: ExperimentConfig, out: Path, model_dir: Path, floor: float | None) -> TrainingConfig:
     silver_file = str(out / "silver.jsonl") if floor is not None else None  # every trainer weighs silver rows
     return TrainingConfig(
         train=str(out / "gold.jsonl"),
