@@ -15,7 +15,14 @@ console = Console()
 def train(
     config: Annotated[Path, typer.Option("--config", "-c", help="Training config (YAML or JSON).")],
     output_dir: Annotated[Path | None, typer.Option(help="Override the config's output_dir.")] = None,
-    full: Annotated[bool, typer.Option("--full", help="Fine-tune every weight instead of a LoRA adapter.")] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Fine-tune every weight instead of a LoRA adapter (it wants a lower learning_rate than LoRA, about "
+            "1e-4: training/configs/full.yaml).",
+        ),
+    ] = False,
 ) -> None:
     """Train a paragraph labeller (the fine-tuned classifier or a baseline) and write it with a model card."""
     from stancewire.training.config import TrainingConfig
