@@ -42,11 +42,6 @@ def read_shard_rows(folder: str | Path, columns: list[str] | None = None) -> Ite
         yield from pq.read_table(path, columns=columns).to_pylist()
 
 
-def shard_keys(folder: str | Path) -> set[Key]:
-    """``(path, content_hash, line)`` of every article already written to ``folder``."""
-    return shard_index(folder)[0]
-
-
 def shard_index(folder: str | Path) -> tuple[set[Key], set[str]]:
     """The keys of every article already written to ``folder`` and the labellers (``model``) that wrote them."""
     import pyarrow.parquet as pq

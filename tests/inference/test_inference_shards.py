@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from stancewire.inference.output import flat_row
-from stancewire.inference.shards import ShardFolder, read_shard_rows, shard_keys, shard_paths
+from stancewire.inference.shards import ShardFolder, read_shard_rows, shard_index, shard_paths
 
 
 def _record(i: int, line: int | None = None) -> dict:
@@ -40,9 +40,10 @@ def test_records_are_written_in_whole_shards_with_the_local_parquet_columns(tmp_
     rows = list(read_shard_rows(tmp_path / "out"))
     expected = flat_row(_record(4, line=2)) | {"targets": ["ceasefire"]}
     assert rows[-1] == expected
-    assert shard_keys(tmp_path / "out") == {(f"a{i}.txt", f"sha256:{i:04d}", None) for i in range(4)} | {
-        ("a4.jsonl", "sha256:0004", 2)
-    }
+    assert shard_index(tmp_path / "out") == (
+        {(f"a{i}.txt", f"sha256:{i:04d}", None) for i in range(4)} | {("a4.jsonl", "sha256:0004", 2)},
+        {"tiny"},
+    )
 
 
 def test_an_existing_run_is_refused_resumed_or_overwritten(tmp_path):

@@ -9,7 +9,8 @@ import pytest
 
 from stancewire.training.config import TrainingConfig
 
-CONFIGS = sorted((Path(__file__).parents[2] / "training" / "configs").glob("*.yaml"))
+CONFIG_DIR = Path(__file__).parents[2] / "training" / "configs"
+CONFIGS = sorted(CONFIG_DIR.glob("*.yaml"))
 
 
 def test_the_configs_folder_is_found():
@@ -23,8 +24,8 @@ def test_each_config_loads_and_points_at_the_fixture_splits(path):
 
 
 def test_full_fine_tuning_uses_a_lower_rate_than_the_lora_default():
-    default = TrainingConfig.from_file(CONFIGS[0].with_name("default.yaml"))
-    full = TrainingConfig.from_file(CONFIGS[0].with_name("full.yaml"))
+    default = TrainingConfig.from_file(CONFIG_DIR / "default.yaml")
+    full = TrainingConfig.from_file(CONFIG_DIR / "full.yaml")
     assert (default.full, full.full) == (False, True)
     assert full.learning_rate < default.learning_rate
     assert {k: v for k, v in full.to_dict().items() if k not in ("full", "learning_rate", "output_dir")} == {
@@ -33,10 +34,10 @@ def test_full_fine_tuning_uses_a_lower_rate_than_the_lora_default():
 
 
 def test_full_fine_tuning_at_a_lora_rate_warns(tmp_path):
-    settings = TrainingConfig.from_file(CONFIGS[0].with_name("default.yaml")).to_dict()
+    settings = TrainingConfig.from_file(CONFIG_DIR / "default.yaml").to_dict()
     with pytest.warns(UserWarning, match=r"full fine-tuning at learning_rate 0\.0005, a LoRA rate"):
         TrainingConfig.from_dict({**settings, "full": True})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         TrainingConfig.from_dict(settings)  # LoRA at that rate is the shipped recipe
-        TrainingConfig.from_file(CONFIGS[0].with_name("full.yaml"))
+        TrainingConfig.from_file(CONFIG_DIR / "full.yaml")
